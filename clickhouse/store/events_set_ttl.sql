@@ -1,0 +1,1 @@
+ALTER TABLE events MODIFY TTL toDateTime(timestamp) + INTERVAL {days} DAY

@@ -1,0 +1,13 @@
+"""gunicorn settings. Embedded mode: one process with threads, because only one process may open
+the chDB directory. With a ClickHouse server, WEB_WORKERS may be raised."""
+
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_WORKERS", "1"))
+threads = int(os.environ.get("WEB_THREADS", "8"))
+worker_class = "gthread"
+timeout = int(os.environ.get("WEB_TIMEOUT", "120"))
+graceful_timeout = 30
+accesslog = "-"
+chdir = os.path.join(os.path.dirname(__file__), "..")

@@ -1,0 +1,150 @@
+"""All settings, read from environment variables with embedded defaults (see docs/settings.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from config.env import env_bool, env_float, env_int, env_list, env_str
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+SERVER_DIR = REPO_DIR / "server"
+
+# Everything the embedded deployment writes lives under one directory.
+DATA_DIR = Path(env_str("ANALYTICS_DATA_DIR", str(REPO_DIR / "data"))).resolve()
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-dev-key-change-me-in-production")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["*"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "accounts",
+    "annotation",
+    "events",
+    "shipping",
+    "store",
+]
+
+MIDDLEWARE = [
+    "events.request_id.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [SERVER_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'django.sqlite3'}"),
+        conn_max_age=60,
+    )
+}
+# Server events are emitted on commit, so every API request runs in one transaction.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # WAL lets the request threads read while one of them writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_PASSWORD_VALIDATORS: list[dict] = []
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [("client", REPO_DIR / "components" / "client")]
+LOGIN_URL = "/admin/login/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.AccessTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "events.exceptions.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Annotation analytics API",
+    "DESCRIPTION": "Annotation domain, client events, KPIs, measure queries and event exports.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- ClickHouse store -------------------------------------------------------------------
+# One setting selects the engine: chdb:///path (embedded) or http(s)://user:pass@host:8123/db.
+CLICKHOUSE_URL = env_str("CLICKHOUSE_URL", f"chdb://{DATA_DIR / 'clickhouse'}")
+# 0 keeps events forever; otherwise rows older than this many days are dropped by TTL.
+EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 0, minimum=0)
+CLICKHOUSE_MIGRATE_ON_START = env_bool("CLICKHOUSE_MIGRATE_ON_START", True)
+
+# --- Shipping ----------------------------------------------------------------------------
+SPOOL_PATH = Path(env_str("SPOOL_PATH", str(DATA_DIR / "spool.sqlite3")))
+# FULL survives power loss; NORMAL survives a crash of the process only.
+SPOOL_SYNCHRONOUS = env_str("SPOOL_SYNCHRONOUS", "FULL").upper()
+SHIP_BATCH_SIZE = env_int("SHIP_BATCH_SIZE", 10_000, minimum=1)
+SHIP_FLUSH_INTERVAL_SECONDS = env_float("SHIP_FLUSH_INTERVAL_SECONDS", 1.0, minimum=0.01)
+SHIP_RETRY_MAX_BACKOFF_SECONDS = env_float("SHIP_RETRY_MAX_BACKOFF_SECONDS", 60.0, minimum=0.1)
+SHIP_LEASE_SECONDS = env_float("SHIP_LEASE_SECONDS", 120.0, minimum=1)
+# When set, batches go to Vector's http_server source instead of straight to ClickHouse.
+VECTOR_URL = env_str("VECTOR_URL", "")
+VECTOR_TIMEOUT_SECONDS = env_float("VECTOR_TIMEOUT_SECONDS", 30.0, minimum=0.1)
+# The server process ships its own spool; off for processes that only write (e.g. a CLI).
+SHIPPING_ENABLED = env_bool("SHIPPING_ENABLED", True)
+
+# --- Client events ---------------------------------------------------------------------
+EVENTS_MAX_BODY_BYTES = env_int("EVENTS_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
+EVENTS_MAX_PER_REQUEST = env_int("EVENTS_MAX_PER_REQUEST", 10_000, minimum=1)
+WORKING_TIME_IDLE_THRESHOLD_SECONDS = env_float("WORKING_TIME_IDLE_THRESHOLD_SECONDS", 100.0, minimum=0.001)
+# Django refuses bodies above this before our own 413 check could run; keep it above ours.
+DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTS_MAX_BODY_BYTES + 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = None
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

@@ -1,0 +1,69 @@
+"""Emitting events: fill in who and which request caused them, then hand them to the spool.
+
+Server events are emitted only after the database transaction commits, so a rolled-back change
+emits nothing. Outside a request (a management command) they go to the spool at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import transaction
+
+from events.context import current_scope
+from events.record import EventRecord
+from shipping.service import get_spool
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def attach_request(record: EventRecord) -> EventRecord:
+    """Stamp the actor and the request (id, user agent, token, address) onto a record."""
+    scope = current_scope()
+    if scope is None:
+        return record
+    user = scope.user
+    if record.user_id is None and user is not None and getattr(user, "is_authenticated", False):
+        record.user_id = user.pk
+        record.user_name = user.get_username()
+        record.user_email = user.email or None
+    if record.access_token_id is None:
+        record.access_token_id = scope.access_token_id
+    if record.remote_addr is None:
+        record.remote_addr = scope.remote_addr
+    payload: dict[str, Any] = dict(record.payload or {})
+    request_info = dict(payload.get("request") or {})
+    request_info.update({"id": scope.request_id, "user_agent": scope.user_agent})
+    payload["request"] = request_info
+    record.payload = payload
+    return record
+
+
+def emit(record: EventRecord, *, on_commit: bool = True) -> None:
+    row = attach_request(record).to_row()
+    if on_commit:
+        transaction.on_commit(lambda: enqueue_rows([row]), robust=False)
+    else:
+        enqueue_rows([row])
+
+
+def emit_many(records: Iterable[EventRecord], *, on_commit: bool = True) -> None:
+    rows = [attach_request(record).to_row() for record in records]
+    if not rows:
+        return
+    if on_commit:
+        transaction.on_commit(lambda: enqueue_rows(rows), robust=False)
+    else:
+        enqueue_rows(rows)
+
+
+def enqueue_rows(rows: list[bytes]) -> None:
+    scope = current_scope()
+    if scope is not None:
+        scope.pending.extend(rows)
+    else:
+        get_spool().append(rows)

@@ -1,0 +1,93 @@
+"""The event record: one row of the ClickHouse `events` table, and its wire form."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+# Column order of the `events` table (clickhouse/migrations/0001_events.sql).
+EVENT_COLUMNS: tuple[str, ...] = (
+    "scope",
+    "obj_name",
+    "obj_id",
+    "obj_val",
+    "source",
+    "timestamp",
+    "count",
+    "duration",
+    "project_id",
+    "task_id",
+    "job_id",
+    "user_id",
+    "user_name",
+    "user_email",
+    "org_id",
+    "org_slug",
+    "payload",
+    "access_token_id",
+    "remote_addr",
+    "event_id",
+)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """DateTime64(3) text form that ClickHouse parses in any input format: UTC, millisecond precision."""
+    if moment.tzinfo is None:
+        raise ValueError("event timestamps must be timezone-aware")
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+@dataclass(slots=True)
+class EventRecord:
+    scope: str
+    timestamp: datetime
+    source: str = "server"
+    obj_name: str | None = None
+    obj_id: int | None = None
+    obj_val: str | None = None
+    count: int | None = None
+    duration: int = 0
+    project_id: int | None = None
+    task_id: int | None = None
+    job_id: int | None = None
+    user_id: int | None = None
+    user_name: str | None = None
+    user_email: str | None = None
+    org_id: int | None = None
+    org_slug: str | None = None
+    payload: dict[str, Any] | None = None
+    access_token_id: int | None = None
+    remote_addr: str | None = None
+    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    def to_row(self) -> bytes:
+        """One JSONEachRow line, keyed by column name: what the spool stores and every sink accepts."""
+        return orjson.dumps(
+            {
+                "event_id": str(self.event_id),
+                "scope": self.scope,
+                "obj_name": self.obj_name,
+                "obj_id": self.obj_id,
+                "obj_val": self.obj_val,
+                "source": self.source,
+                "timestamp": format_timestamp(self.timestamp),
+                "count": self.count,
+                "duration": self.duration,
+                "project_id": self.project_id,
+                "task_id": self.task_id,
+                "job_id": self.job_id,
+                "user_id": self.user_id,
+                "user_name": self.user_name,
+                "user_email": self.user_email,
+                "org_id": self.org_id,
+                "org_slug": self.org_slug,
+                "payload": None if self.payload is None else orjson.dumps(self.payload).decode(),
+                "access_token_id": self.access_token_id,
+                "remote_addr": self.remote_addr,
+            }
+        )

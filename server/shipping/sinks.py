@@ -1,0 +1,65 @@
+"""Where spooled batches go: straight into ClickHouse, or to Vector's http_server source."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import urllib3
+
+from store.client import get_client
+
+# Explicit, so a server whose defaults differ (ClickHouse >= 26.2 turns async_insert on) cannot
+# change what a retry does: a synchronous insert, deduplicated by the batch token in the source
+# table and in every materialized-view target.
+INSERT_SETTINGS = {
+    "async_insert": 0,
+    "wait_for_async_insert": 1,
+    "async_insert_deduplicate": 1,
+    "insert_deduplicate": 1,
+    "deduplicate_blocks_in_dependent_materialized_views": 1,
+    "input_format_skip_unknown_fields": 0,
+}
+
+
+class SinkError(RuntimeError):
+    pass
+
+
+class Sink(Protocol):
+    name: str
+
+    def send(self, rows: list[bytes], token: str) -> None: ...
+
+
+class ClickHouseSink:
+    name = "clickhouse"
+
+    def send(self, rows: list[bytes], token: str) -> None:
+        get_client().raw_insert(
+            "events",
+            None,
+            b"\n".join(rows),
+            fmt="JSONEachRow",
+            settings={**INSERT_SETTINGS, "insert_deduplication_token": token},
+        )
+
+
+class VectorSink:
+    """POSTs a JSON array; with end-to-end acknowledgements Vector answers 2xx only once the
+    ClickHouse sink (or its disk buffer) has the events."""
+
+    name = "vector"
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
+        self._http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(total=timeout), retries=False, headers={"Content-Type": "application/json"}
+        )
+
+    def send(self, rows: list[bytes], token: str) -> None:
+        body = b"[" + b",".join(rows) + b"]"
+        response = self._http.request(
+            "POST", self.url, body=body, headers={"X-Batch-Token": token}, preload_content=True
+        )
+        if not 200 <= response.status < 300:
+            raise SinkError(f"Vector answered HTTP {response.status}: {response.data[:300]!r}")

@@ -1,0 +1,204 @@
+"""A durable local spool of event rows (SQLite, WAL), shipped in fixed batches.
+
+A batch is a contiguous id range frozen when it is first claimed: a retry resends exactly the same
+rows with the same deduplication token, so ClickHouse stores a retried batch once. Rows leave the
+spool only when a sink confirmed their batch. Several processes may share one spool file: a claim is
+a lease, and a lease that runs out (its flusher died) is taken over by the next claim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS spool_rows (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at REAL NOT NULL,
+    row BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS spool_batches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    first_id INTEGER NOT NULL,
+    last_id INTEGER NOT NULL,
+    row_count INTEGER NOT NULL,
+    token TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    lease_until REAL NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    id: int
+    rows: list[bytes]
+    token: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolStats:
+    depth: int
+    oldest_created_at: float | None
+    batches_in_flight: int
+    failing_batches: int
+    last_batch_error: str | None
+
+
+def batch_token(rows: list[bytes]) -> str:
+    """Deterministic insert_deduplication_token: the same rows always give the same token."""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(row)
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+class Spool:
+    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._synchronous = synchronous
+        self._local = threading.local()
+        with self._connect() as conn:
+            conn.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=True)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    def append(self, rows: list[bytes]) -> None:
+        if not rows:
+            return
+        conn = self._connect()
+        created = time.time()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(
+                "INSERT INTO spool_rows (created_at, row) VALUES (?, ?)", ((created, row) for row in rows)
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def claim(self, max_rows: int, lease_seconds: float) -> Batch | None:
+        """The oldest batch that is due (a retry), or else a new batch of up to max_rows rows.
+
+        While an older batch waits out its backoff no new batch is formed, so a failing sink is not
+        hammered and rows reach it in order.
+        """
+        conn = self._connect()
+        now = time.time()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            pending = conn.execute(
+                "SELECT id, first_id, last_id, token, attempts, lease_until, next_attempt_at"
+                " FROM spool_batches ORDER BY id"
+            ).fetchall()
+            batch_row = None
+            for row in pending:
+                _, _, _, _, _, lease_until, next_attempt_at = row
+                if lease_until > now:
+                    continue  # another flusher holds it
+                if next_attempt_at > now:
+                    conn.execute("COMMIT")
+                    return None
+                batch_row = row
+                break
+            if batch_row is not None:
+                batch_id, first_id, last_id, token, attempts, _, _ = batch_row
+                rows = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT row FROM spool_rows WHERE id BETWEEN ? AND ? ORDER BY id", (first_id, last_id)
+                    )
+                ]
+            else:
+                # Batches are contiguous and formed in id order: new rows start after the last one.
+                start = conn.execute("SELECT COALESCE(MAX(last_id), 0) FROM spool_batches").fetchone()[0]
+                fetched = conn.execute(
+                    "SELECT id, row FROM spool_rows WHERE id > ? ORDER BY id LIMIT ?", (start, max_rows)
+                ).fetchall()
+                if not fetched:
+                    conn.execute("COMMIT")
+                    return None
+                rows = [r[1] for r in fetched]
+                first_id, last_id = fetched[0][0], fetched[-1][0]
+                token = batch_token(rows)
+                attempts = 0
+                batch_id = conn.execute(
+                    "INSERT INTO spool_batches (first_id, last_id, row_count, token) VALUES (?, ?, ?, ?)",
+                    (first_id, last_id, len(rows), token),
+                ).lastrowid
+            conn.execute(
+                "UPDATE spool_batches SET lease_until = ?, attempts = attempts + 1 WHERE id = ?",
+                (now + lease_seconds, batch_id),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return Batch(id=batch_id, rows=rows, token=token, attempts=attempts + 1)
+
+    def ack(self, batch: Batch) -> None:
+        """The sink confirmed the batch: only now do its rows leave the spool."""
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            bounds = conn.execute(
+                "SELECT first_id, last_id FROM spool_batches WHERE id = ?", (batch.id,)
+            ).fetchone()
+            if bounds is not None:
+                conn.execute("DELETE FROM spool_rows WHERE id BETWEEN ? AND ?", bounds)
+                conn.execute("DELETE FROM spool_batches WHERE id = ?", (batch.id,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def fail(self, batch: Batch, error: str, retry_in: float) -> None:
+        conn = self._connect()
+        conn.execute(
+            "UPDATE spool_batches SET lease_until = 0, next_attempt_at = ?, last_error = ? WHERE id = ?",
+            (time.time() + retry_in, error[:2000], batch.id),
+        )
+
+    def stats(self) -> SpoolStats:
+        conn = self._connect()
+        depth, oldest = conn.execute("SELECT COUNT(*), MIN(created_at) FROM spool_rows").fetchone()
+        now = time.time()
+        in_flight, failing = conn.execute(
+            "SELECT COALESCE(SUM(lease_until > ?), 0), COALESCE(SUM(last_error IS NOT NULL), 0)"
+            " FROM spool_batches",
+            (now,),
+        ).fetchone()
+        last_error = conn.execute(
+            "SELECT last_error FROM spool_batches WHERE last_error IS NOT NULL ORDER BY id LIMIT 1"
+        ).fetchone()
+        return SpoolStats(
+            depth=depth,
+            oldest_created_at=oldest,
+            batches_in_flight=in_flight,
+            failing_batches=failing,
+            last_batch_error=last_error[0] if last_error else None,
+        )
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -1,0 +1,25 @@
+"""Loading SQL kept in .sql files under clickhouse/ (SQL does not live in Python strings)."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from django.conf import settings
+
+SQL_DIR = settings.REPO_DIR / "clickhouse"
+
+
+@functools.cache
+def load_sql(relative_path: str) -> str:
+    return (SQL_DIR / relative_path).read_text()
+
+
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+def split_statements(sql: str) -> list[str]:
+    """Statements end with ';' at the end of a line (our SQL files keep to that)."""
+    without_comments = _COMMENT.sub("", sql)
+    parts = re.split(r";\s*(?:\n|$)", without_comments)
+    return [part.strip() for part in parts if part.strip()]

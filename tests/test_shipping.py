@@ -1,0 +1,218 @@
+"""Durable, idempotent shipping: spool -> flusher -> ClickHouse (or Vector), against real chDB."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import orjson
+import pytest
+from django.db import transaction
+
+from events.emit import emit
+from events.record import EventRecord
+from shipping.flusher import Flusher
+from shipping.sinks import ClickHouseSink, VectorSink
+from shipping.spool import Spool, batch_token
+
+
+def make_rows(n: int, scope: str = "create:task") -> list[bytes]:
+    base = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    return [EventRecord(scope=scope, timestamp=base, obj_id=i, org_id=1).to_row() for i in range(n)]
+
+
+def count(clickhouse, where: str = "1") -> int:
+    return clickhouse.query(f"SELECT count() FROM events WHERE {where}").result_rows[0][0]
+
+
+class SwitchableSink:
+    """The real ClickHouse sink behind a link that can be cut, as a network outage would."""
+
+    name = "clickhouse"
+
+    def __init__(self) -> None:
+        self.inner = ClickHouseSink()
+        self.reachable = False
+        self.calls = 0
+
+    def send(self, rows: list[bytes], token: str) -> None:
+        self.calls += 1
+        if not self.reachable:
+            raise ConnectionRefusedError("clickhouse:8123 unreachable")
+        self.inner.send(rows, token)
+
+
+def flusher_for(spool: Spool, sink, batch_size: int = 100) -> Flusher:
+    return Flusher(spool, sink, batch_size=batch_size, interval=0.01, max_backoff=0.05, lease_seconds=5)
+
+
+def test_rows_are_spooled_durably_and_survive_reopening(tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    spool.append(make_rows(5))
+    spool.close()
+    reopened = Spool(tmp_path / "s.sqlite3")
+    assert reopened.stats().depth == 5
+
+
+def test_a_failed_batch_is_retried_with_identical_rows_and_token(tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    spool.append(make_rows(10))
+    first = spool.claim(4, lease_seconds=5)
+    spool.fail(first, "boom", retry_in=0)
+    spool.append(make_rows(3, scope="update:task"))  # arrives meanwhile: must not join the retry
+    again = spool.claim(100, lease_seconds=5)
+    assert again.id == first.id
+    assert again.rows == first.rows
+    assert again.token == first.token == batch_token(first.rows)
+    assert again.attempts == 2
+
+
+def test_a_batch_in_backoff_blocks_new_batches_until_due(tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    spool.append(make_rows(3))
+    batch = spool.claim(10, lease_seconds=5)
+    spool.fail(batch, "down", retry_in=60)
+    spool.append(make_rows(2))
+    assert spool.claim(10, lease_seconds=5) is None
+
+
+def test_a_leased_batch_is_taken_over_when_its_flusher_dies(tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    spool.append(make_rows(3))
+    crashed = spool.claim(10, lease_seconds=0.05)  # claimed, then the process died: no ack, no fail
+    time.sleep(0.1)
+    taken_over = spool.claim(10, lease_seconds=5)
+    assert taken_over.id == crashed.id and taken_over.token == crashed.token
+
+
+def test_the_same_batch_delivered_twice_is_stored_once(clickhouse):
+    rows = make_rows(50)
+    sink = ClickHouseSink()
+    sink.send(rows, batch_token(rows))
+    sink.send(rows, batch_token(rows))
+    assert count(clickhouse) == 50
+
+
+def test_a_crash_between_insert_and_ack_does_not_duplicate(clickhouse, tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    spool.append(make_rows(20))
+    batch = spool.claim(100, lease_seconds=0.05)
+    ClickHouseSink().send(batch.rows, batch.token)  # inserted, but the ack is lost
+    time.sleep(0.1)
+    flusher_for(spool, ClickHouseSink()).drain(timeout=10)
+    assert count(clickhouse) == 20
+    assert spool.stats().depth == 0
+
+
+def test_events_wait_in_the_spool_while_clickhouse_is_unreachable_and_arrive_exactly_once(clickhouse, tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    sink = SwitchableSink()
+    flusher = flusher_for(spool, sink, batch_size=7)
+    spool.append(make_rows(30))
+    for _ in range(5):
+        flusher.ship_once()
+        time.sleep(0.06)
+    assert sink.calls >= 2
+    assert count(clickhouse) == 0
+    stats = spool.stats()
+    assert stats.depth == 30
+    assert "unreachable" in stats.last_batch_error
+    assert "unreachable" in flusher.state.last_error
+
+    sink.reachable = True
+    flusher.drain(timeout=10)
+    assert count(clickhouse) == 30
+    assert clickhouse.query("SELECT uniqExact(obj_id) FROM events").result_rows[0][0] == 30
+    assert spool.stats().depth == 0
+
+
+def test_background_flusher_ships_on_its_own(clickhouse, tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    flusher = flusher_for(spool, ClickHouseSink())
+    flusher.start()
+    try:
+        spool.append(make_rows(25))
+        deadline = time.monotonic() + 10
+        while count(clickhouse) < 25 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        flusher.stop()
+    assert count(clickhouse) == 25
+
+
+class _FakeVector(BaseHTTPRequestHandler):
+    """Stands in for Vector's http_server source: JSON array in, rows into the real ClickHouse."""
+
+    up = False
+    client = None
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if not _FakeVector.up:
+            self.send_response(503)
+            self.end_headers()
+            return
+        events = orjson.loads(body)
+        _FakeVector.client.raw_insert(
+            "events", None, b"\n".join(orjson.dumps(e) for e in events), fmt="JSONEachRow"
+        )
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_through_vector_events_wait_while_it_is_down_and_arrive_once(clickhouse, tmp_path):
+    _FakeVector.client, _FakeVector.up = clickhouse, False
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeVector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        spool = Spool(tmp_path / "s.sqlite3")
+        flusher = flusher_for(spool, VectorSink(f"http://127.0.0.1:{server.server_port}/events", timeout=5))
+        spool.append(make_rows(12))
+        flusher.ship_once()
+        assert "503" in flusher.state.last_error
+        assert spool.stats().depth == 12
+        _FakeVector.up = True
+        time.sleep(0.06)
+        flusher.drain(timeout=10)
+        assert count(clickhouse) == 12
+        assert spool.stats().depth == 0
+    finally:
+        server.shutdown()
+
+
+def test_events_are_emitted_only_after_commit(transactional_db, spool_path):
+    from shipping.service import get_spool
+
+    record = EventRecord(scope="create:project", timestamp=datetime.now(UTC))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        emit(record)
+        raise RuntimeError("rolled back")
+    assert get_spool().stats().depth == 0
+    with transaction.atomic():
+        emit(EventRecord(scope="create:project", timestamp=datetime.now(UTC)))
+        assert get_spool().stats().depth == 0  # not before the commit
+    assert get_spool().stats().depth == 1
+
+
+def test_health_reports_spool_depth_age_and_last_error(api, clickhouse, django_user_model):
+    from shipping.service import get_flusher, get_spool
+
+    user = django_user_model.objects.create_user("ops", password="pw")
+    api.force_authenticate(user)
+    get_spool().append(make_rows(3))
+    time.sleep(0.02)
+    body = api.get("/api/server/health").json()
+    assert body["spool"]["depth"] == 3
+    assert body["spool"]["oldest_unshipped_age_seconds"] > 0
+    assert body["shipping"]["last_error"] is None
+    get_flusher().drain(timeout=10)
+    body = api.get("/api/server/health").json()
+    assert body["spool"]["depth"] == 0 and body["shipping"]["shipped_rows"] == 3
+    assert api.get("/healthz").json() == {"status": "ok"}
+    api.force_authenticate(None)
+    assert api.get("/api/server/health").status_code == 401
