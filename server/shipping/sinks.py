@@ -52,14 +52,13 @@ class VectorSink:
 
     def __init__(self, url: str, timeout: float) -> None:
         self.url = url
-        self._http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(total=timeout), retries=False, headers={"Content-Type": "application/json"}
-        )
+        self._http = urllib3.PoolManager(timeout=urllib3.Timeout(total=timeout), retries=False)
 
     def send(self, rows: list[bytes], token: str) -> None:
         body = b"[" + b",".join(rows) + b"]"
         response = self._http.request(
-            "POST", self.url, body=body, headers={"X-Batch-Token": token}, preload_content=True
+            "POST", self.url, body=body, headers={"Content-Type": "application/json", "X-Batch-Token": token},
+            preload_content=True,
         )
         if not 200 <= response.status < 300:
             raise SinkError(f"Vector answered HTTP {response.status}: {response.data[:300]!r}")
