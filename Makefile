@@ -6,7 +6,9 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 MANAGE := cd server && ../$(PY) manage.py
 
-.PHONY: run test install lint bench-shipping clean-data
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: run test install browser lint bench-shipping
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +18,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Debian's Chromium and its driver, for the browser tests (nothing is downloaded by the tests).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver)
+
 run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) migrate_clickhouse
@@ -24,8 +31,9 @@ run: install
 	@echo "Serving on http://localhost:$${PORT:-8000} (API docs: /api/docs/)"
 	cd server && exec ../$(BIN)/gunicorn config.wsgi:application -c config/gunicorn.conf.py
 
-test: install
+test: install browser
 	$(BIN)/ruff check server tests bench
+	node --test components/client/
 	$(PY) -m pytest
 
 lint: install

@@ -1,5 +1,7 @@
 """Shipping throughput: events/s from emit to rows in ClickHouse, spool on, at 1k and 10k batches,
-and the bare insert rate of the same rows. Run: `make bench-shipping` or `.venv/bin/python bench/shipping_throughput.py`.
+and the bare insert rate of the same rows.
+
+Run: `make bench-shipping` or `.venv/bin/python bench/shipping_throughput.py`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from _setup import configure
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000, help="events per run")
-    parser.add_argument("--emit-chunk", type=int, default=1000, help="events per emit call (one request's worth)")
+    parser.add_argument(
+        "--emit-chunk", type=int, default=1000, help="events per emit call (one request's worth)"
+    )
     args = parser.parse_args()
     data_dir = configure("shipping")
 
@@ -36,9 +40,19 @@ def main() -> None:
     def records(n: int) -> list[EventRecord]:
         return [
             EventRecord(
-                scope="draw:object", timestamp=base + timedelta(milliseconds=i), source="client",
-                obj_name="rectangle", count=1, project_id=1, task_id=2, job_id=3 + i % 50,
-                user_id=7, user_name="annotator", org_id=1, org_slug="acme", payload={"frame": i % 500},
+                scope="draw:object",
+                timestamp=base + timedelta(milliseconds=i),
+                source="client",
+                obj_name="rectangle",
+                count=1,
+                project_id=1,
+                task_id=2,
+                job_id=3 + i % 50,
+                user_id=7,
+                user_name="annotator",
+                org_id=1,
+                org_slug="acme",
+                payload={"frame": i % 500},
             )
             for i in range(n)
         ]
@@ -50,8 +64,14 @@ def main() -> None:
     results = []
     for batch_size in (1_000, 10_000):
         client.command("TRUNCATE TABLE events")
-        flusher = Flusher(get_spool(), ClickHouseSink(), batch_size=batch_size, interval=0.05,
-                          max_backoff=1, lease_seconds=60)
+        flusher = Flusher(
+            get_spool(),
+            ClickHouseSink(),
+            batch_size=batch_size,
+            interval=0.05,
+            max_backoff=1,
+            lease_seconds=60,
+        )
         prepared = records(args.events)
         flusher.start()
         started = time.perf_counter()
@@ -71,8 +91,13 @@ def main() -> None:
     started = time.perf_counter()
     for offset in range(0, len(rows), 10_000):
         block = rows[offset : offset + 10_000]
-        client.raw_insert("events", None, b"\n".join(block), fmt="JSONEachRow",
-                          settings={**INSERT_SETTINGS, "insert_deduplication_token": batch_token(block)})
+        client.raw_insert(
+            "events",
+            None,
+            b"\n".join(block),
+            fmt="JSONEachRow",
+            settings={**INSERT_SETTINGS, "insert_deduplication_token": batch_token(block)},
+        )
     elapsed = time.perf_counter() - started
     results.append(("bare insert (JSONEachRow), batch 10,000", args.events / elapsed, elapsed))
     assert rows_in_clickhouse() == args.events

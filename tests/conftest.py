@@ -66,3 +66,52 @@ def ship(clickhouse):
 def api(transactional_db) -> APIClient:
     # transactional_db: events are emitted on commit, which the plain `db` fixture never does.
     return APIClient()
+
+
+def rows(client, sql: str, **parameters) -> list[dict]:
+    """Query ClickHouse and get dicts, for assertions that read like the data."""
+    result = client.query(sql, parameters=parameters)
+    return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def _make(username: str, *, superuser: bool = False, password: str = "pw"):
+        if superuser:
+            return django_user_model.objects.create_superuser(username, f"{username}@example.com", password)
+        return django_user_model.objects.create_user(username, f"{username}@example.com", password)
+
+    return _make
+
+
+@pytest.fixture
+def org_api(api, make_user):
+    """An API client logged in as the owner of organization `acme` (X-Organization set)."""
+    owner = make_user("owner")
+    api.force_authenticate(owner)
+    response = api.post("/api/organizations", {"slug": "acme", "name": "Acme"}, format="json")
+    assert response.status_code == 201, response.content
+    api.credentials(HTTP_X_ORGANIZATION="acme")
+    api.org = response.json()
+    api.user = owner
+    return api
+
+
+def create_project_tree(api, name: str = "Cars", tasks: int = 2, jobs_per_task: int = 2) -> dict:
+    """A project with labels, `tasks` tasks and `jobs_per_task` jobs each, through the API."""
+    project = api.post(
+        "/api/projects", {"name": name, "labels": [{"name": "car"}, {"name": "person"}]}, format="json"
+    )
+    assert project.status_code == 201, project.content
+    tree = {"project": project.json(), "tasks": [], "jobs": []}
+    for t in range(tasks):
+        task = api.post(
+            "/api/tasks", {"name": f"{name} task {t}", "project_id": tree["project"]["id"]}, format="json"
+        )
+        assert task.status_code == 201, task.content
+        tree["tasks"].append(task.json())
+        for _ in range(jobs_per_task):
+            job = api.post("/api/jobs", {"task_id": task.json()["id"]}, format="json")
+            assert job.status_code == 201, job.content
+            tree["jobs"].append(job.json())
+    return tree

@@ -106,7 +106,9 @@ def test_a_crash_between_insert_and_ack_does_not_duplicate(clickhouse, tmp_path)
     assert spool.stats().depth == 0
 
 
-def test_events_wait_in_the_spool_while_clickhouse_is_unreachable_and_arrive_exactly_once(clickhouse, tmp_path):
+def test_events_wait_in_the_spool_while_clickhouse_is_unreachable_and_arrive_exactly_once(
+    clickhouse, tmp_path
+):
     spool = Spool(tmp_path / "s.sqlite3")
     sink = SwitchableSink()
     flusher = flusher_for(spool, sink, batch_size=7)
@@ -202,8 +204,9 @@ def test_events_are_emitted_only_after_commit(transactional_db, spool_path):
 def test_health_reports_spool_depth_age_and_last_error(api, clickhouse, django_user_model):
     from shipping.service import get_flusher, get_spool
 
-    user = django_user_model.objects.create_user("ops", password="pw")
+    user = django_user_model.objects.create_user("ops", password="pw")  # emits create:user
     api.force_authenticate(user)
+    get_flusher().drain(timeout=10)
     get_spool().append(make_rows(3))
     time.sleep(0.02)
     body = api.get("/api/server/health").json()
@@ -212,7 +215,7 @@ def test_health_reports_spool_depth_age_and_last_error(api, clickhouse, django_u
     assert body["shipping"]["last_error"] is None
     get_flusher().drain(timeout=10)
     body = api.get("/api/server/health").json()
-    assert body["spool"]["depth"] == 0 and body["shipping"]["shipped_rows"] == 3
+    assert body["spool"]["depth"] == 0 and body["shipping"]["shipped_rows"] == 4
     assert api.get("/healthz").json() == {"status": "ok"}
     api.force_authenticate(None)
     assert api.get("/api/server/health").status_code == 401

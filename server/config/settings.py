@@ -33,15 +33,20 @@ INSTALLED_APPS = [
     "events",
     "shipping",
     "store",
+    "analytics",
+    "exports",
 ]
 
 MIDDLEWARE = [
     "events.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the browser logger, dashboard bundles) straight from gunicorn, no extra server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.OrganizationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -88,6 +93,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [("client", REPO_DIR / "components" / "client")]
+# `make run` collects static files into STATIC_ROOT; without that (tests, a bare checkout) WhiteNoise
+# serves them from their source folders instead.
+WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "/admin/login/"
 
 REST_FRAMEWORK = {
@@ -96,7 +104,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every view checks the organization context (X-Organization / ?org=) after authentication.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.OrganizationContext",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "events.exceptions.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -109,6 +121,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ShapeTypeEnum": "annotation.models.ShapeType",
+    },
 }
 
 # --- ClickHouse store -------------------------------------------------------------------
@@ -139,6 +154,20 @@ WORKING_TIME_IDLE_THRESHOLD_SECONDS = env_float("WORKING_TIME_IDLE_THRESHOLD_SEC
 # Django refuses bodies above this before our own 413 check could run; keep it above ours.
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTS_MAX_BODY_BYTES + 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = None
+
+# --- Analytics API -----------------------------------------------------------------------
+# Most buckets one KPI/metric/query request may ask for (more gets 400).
+ANALYTICS_MAX_BUCKETS = env_int("ANALYTICS_MAX_BUCKETS", 2000, minimum=1)
+# /api/analytics/kpis/status reports "lagging" when the newest rollup row is older than this.
+ANALYTICS_LAG_WARNING_SECONDS = env_int("ANALYTICS_LAG_WARNING_SECONDS", 900, minimum=1)
+
+# --- Exports -------------------------------------------------------------------------------
+EXPORT_DIR = Path(env_str("EXPORT_DIR", str(DATA_DIR / "exports")))
+# Finished files can be downloaded until they are this old, then they are deleted.
+EXPORT_TTL_HOURS = env_float("EXPORT_TTL_HOURS", 24.0, minimum=0.001)
+# Run export jobs in the server process (embedded mode); the compose deployment runs workers.
+EXPORT_WORKER_IN_PROCESS = env_bool("EXPORT_WORKER_IN_PROCESS", True)
+EXPORT_WORKER_POLL_SECONDS = env_float("EXPORT_WORKER_POLL_SECONDS", 1.0, minimum=0.05)
 
 LOGGING = {
     "version": 1,

@@ -18,10 +18,16 @@ def start_background_services() -> None:
     client = get_client()
     if settings.CLICKHOUSE_MIGRATE_ON_START:
         applied = migrate(client)
-        log.info("%s: %d ClickHouse migrations applied at start", describe(settings.CLICKHOUSE_URL), len(applied))
+        log.info(
+            "%s: %d ClickHouse migrations applied at start", describe(settings.CLICKHOUSE_URL), len(applied)
+        )
     if settings.SHIPPING_ENABLED:
         flusher = get_flusher()
         flusher.start()
         atexit.register(flusher.stop)
-        log.info("event flusher started: sink=%s batch=%d interval=%.2fs",
-                 flusher.sink.name, flusher.batch_size, flusher.interval)
+        log.info(
+            "event flusher started: sink=%s batch=%d interval=%.2fs",
+            flusher.sink.name,
+            flusher.batch_size,
+            flusher.interval,
+        )

@@ -21,8 +21,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def attach_request(record: EventRecord) -> EventRecord:
-    """Stamp the actor and the request (id, user agent, token, address) onto a record."""
+def attach_request(record: EventRecord, *, stamp_payload: bool = True) -> EventRecord:
+    """Stamp the actor and the request (id, user agent, token, address) onto a record.
+
+    Server events carry `payload.request` (CVAT's request id); a client's own payload is left as
+    the client sent it (stamp_payload=False).
+    """
     scope = current_scope()
     if scope is None:
         return record
@@ -35,6 +39,8 @@ def attach_request(record: EventRecord) -> EventRecord:
         record.access_token_id = scope.access_token_id
     if record.remote_addr is None:
         record.remote_addr = scope.remote_addr
+    if not stamp_payload:
+        return record
     payload: dict[str, Any] = dict(record.payload or {})
     request_info = dict(payload.get("request") or {})
     request_info.update({"id": scope.request_id, "user_agent": scope.user_agent})

@@ -23,7 +23,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         # An unexpected error: answer JSON, not Django's HTML page, and record the stack.
         log.exception("unhandled API error", exc_info=exc)
-        response = Response({"detail": "Internal server error."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        response = Response(
+            {"detail": "Internal server error."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR
+        )
     if not isinstance(exc, exceptions.NotAuthenticated):
         record_exception(exc, context, response.status_code)
     return response

@@ -138,21 +138,31 @@ def annotations_changed(
     if tags:
         records.append(
             EventRecord(
-                scope=f"{action}:tags", timestamp=now(), count=len(tags),
-                payload={"tags": [{"id": tag.id} for tag in tags]}, **ids,
+                scope=f"{action}:tags",
+                timestamp=now(),
+                count=len(tags),
+                payload={"tags": [{"id": tag.id} for tag in tags]},
+                **ids,
             )
         )
     for shape_type, group in _by_type(shapes, lambda s: s.type).items():
         records.append(
             EventRecord(
-                scope=f"{action}:shapes", timestamp=now(), obj_name=shape_type, count=len(group),
-                payload={"shapes": [{"id": shape.id} for shape in group]}, **ids,
+                scope=f"{action}:shapes",
+                timestamp=now(),
+                obj_name=shape_type,
+                count=len(group),
+                payload={"shapes": [{"id": shape.id} for shape in group]},
+                **ids,
             )
         )
     for shape_type, group in _by_type(tracks, _track_type).items():
         records.append(
             EventRecord(
-                scope=f"{action}:tracks", timestamp=now(), obj_name=shape_type, count=len(group),
+                scope=f"{action}:tracks",
+                timestamp=now(),
+                obj_name=shape_type,
+                count=len(group),
                 payload={"tracks": [{"id": track.id, "shapes": len(track.shapes or [])} for track in group]},
                 **ids,
             )

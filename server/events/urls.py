@@ -1,3 +1,7 @@
 from django.urls import path
 
-urlpatterns: list = []
+from events.views import ClientEventsView
+
+urlpatterns = [
+    path("api/events", ClientEventsView.as_view(), name="events"),
+]

@@ -6,7 +6,10 @@ talks to a server. Nothing outside this module knows which one it is.
 
 from __future__ import annotations
 
+import fcntl
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import clickhouse_connect
@@ -43,19 +46,49 @@ def database_name(url: str | None = None) -> str:
     return parsed.path.strip("/") or "default"
 
 
+def _busy(url: str) -> EngineBusyError:
+    return EngineBusyError(
+        f"The {describe(url)} is in use by another process (most likely the running server). "
+        "Stop the server first, or use the server's API for this."
+    )
+
+
+def _engine_locked_elsewhere(path: str) -> bool:
+    """ClickHouse holds an exclusive flock on <path>/status while it runs. Asking first avoids
+    chDB's own multi-line failure on stderr; flock locks are per open file, so our own open
+    engine (same process, other descriptor) would also answer "locked": only ask before opening."""
+    status = Path(path) / "status"
+    if not status.exists():
+        return False
+    with open(status, "rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+
+
 def _open(url: str, database: str | None) -> Client:
     kwargs: dict = {"database": database}
-    if urlparse(url).scheme != "chdb":
+    parsed = urlparse(url)
+    if parsed.scheme == "chdb":
+        if parsed.path and _engine_locked_elsewhere(parsed.path):
+            raise _busy(url)
+    else:
         # Threads share the client; a shared session id would make concurrent queries fail.
         kwargs.update(autogenerate_session_id=False, connect_timeout=10, send_receive_timeout=300)
     try:
         return clickhouse_connect.get_client(dsn=url, **kwargs)
     except Exception as exc:
-        if "Cannot lock file" in str(exc) or "already in use" in str(exc):
-            raise EngineBusyError(
-                f"The {describe(url)} is in use by another process (most likely the running server). "
-                "Stop the server first, or use the server's API for this."
-            ) from exc
+        if any("Cannot lock file" in str(e) for e in _chain(exc)):
+            raise _busy(url) from exc
         raise
 
 

@@ -1,8 +1,8 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from store.client import EngineBusyError, describe, get_client
 from store.migrations_runner import migrate
-from django.conf import settings
 
 
 class Command(BaseCommand):

@@ -1,0 +1,55 @@
+"""API access tokens: `Authorization: Token <key>` or `Authorization: Bearer <key>`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from accounts.models import AccessToken, hash_token_key
+
+SCHEMES = ("token", "bearer")
+# last_used_date is written at most this often per token, not on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class AccessTokenAuthentication(authentication.BaseAuthentication):
+    """Returns (user, AccessToken); the token's `access_token_id` is what server events record."""
+
+    keyword = "Token"
+
+    def authenticate(self, request: Any) -> tuple[Any, AccessToken] | None:
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower().decode(errors="replace") not in SCHEMES:
+            return None  # another scheme (Basic) or no header: let the next authenticator try
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Invalid token header: expected '<scheme> <key>'.")
+        try:
+            key = parts[1].decode()
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed(
+                "Invalid token header: the key is not valid text."
+            ) from None
+        return self.authenticate_key(key)
+
+    def authenticate_key(self, key: str) -> tuple[Any, AccessToken]:
+        token = AccessToken.objects.select_related("user").filter(key_hash=hash_token_key(key)).first()
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if token.revoked:
+            raise exceptions.AuthenticationFailed("Token has been revoked.")
+        if token.is_expired:
+            raise exceptions.AuthenticationFailed("Token has expired.")
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        now = timezone.now()
+        if token.last_used_date is None or now - token.last_used_date >= LAST_USED_RESOLUTION:
+            # A queryset update: no model signals, so using a token is not an "update:accesstoken".
+            AccessToken.objects.filter(pk=token.pk).update(last_used_date=now)
+            token.last_used_date = now
+        return token.user, token
+
+    def authenticate_header(self, request: Any) -> str:
+        return self.keyword

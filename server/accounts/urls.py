@@ -1,0 +1,17 @@
+from django.urls import path
+
+from accounts import views
+from accounts.api import Router
+
+router = Router()
+router.register("users", views.UserViewSet, basename="user")
+router.register("organizations", views.OrganizationViewSet, basename="organization")
+router.register("memberships", views.MembershipViewSet, basename="membership")
+router.register("auth/tokens", views.AccessTokenViewSet, basename="accesstoken")
+
+urlpatterns = [
+    path("auth/register", views.RegisterView.as_view(), name="register"),
+    path("auth/login", views.LoginView.as_view(), name="login"),
+    path("auth/logout", views.LogoutView.as_view(), name="logout"),
+    *router.urls,
+]

@@ -1,0 +1,182 @@
+"""Parsing and validating a `POST /api/events` body (CVAT's contract).
+
+Hand-written rather than a DRF serializer: a batch may hold 10,000 events and each error must name
+its place (`events[3].scope`). Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+
+CLIENT_SCOPES = frozenset(
+    {
+        "load:cvat",
+        "load:job",
+        "save:job",
+        "load:workspace",
+        "send:exception",
+        "join:objects",
+        "change:frame",
+        "draw:object",
+        "paste:object",
+        "copy:object",
+        "propagate:object",
+        "drag:object",
+        "resize:object",
+        "delete:object",
+        "merge:objects",
+        "split:objects",
+        "group:objects",
+        "slice:object",
+        "zoom:image",
+        "fit:image",
+        "rotate:image",
+        "action:undo",
+        "action:redo",
+        "debug:info",
+        "run:annotations_action",
+        "click:element",
+        "user:activity",
+    }
+)
+ALLOWED_SCOPES = {"client": CLIENT_SCOPES}
+UINT32_MAX = 2**32 - 1
+UINT64_MAX = 2**64 - 1
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+
+def invalid(path: str, message: str) -> ValidationError:
+    return ValidationError({path: [message]})
+
+
+@dataclass(slots=True)
+class ClientEvent:
+    scope: str
+    timestamp: datetime
+    source: str = "client"
+    obj_name: str | None = None
+    obj_id: int | None = None
+    obj_val: str | None = None
+    count: int | None = None
+    duration: int = 0
+    project_id: int | None = None
+    task_id: int | None = None
+    job_id: int | None = None
+    payload: Any = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ClientBatch:
+    events: list[ClientEvent]
+    previous_event: ClientEvent | None
+    sent_at: datetime
+    # Identifies the batch's content for Idempotency-Key replays. The send time is left out: a
+    # client retrying a batch sends the same events with a new `timestamp`.
+    fingerprint: str = ""
+
+
+def parse_time(value: Any, path: str) -> datetime:
+    if not isinstance(value, str):
+        raise invalid(path, "Expected an ISO-8601 date-time string.")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise invalid(path, f"Cannot parse date-time {value[:64]!r}; use ISO-8601.") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _int(value: Any, path: str, maximum: int, *, required: bool = False) -> int | None:
+    if value is None:
+        if required:
+            raise invalid(path, "This field may not be null.")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid(path, "A valid integer is required.")
+    if not 0 <= value <= maximum:
+        raise invalid(path, f"Must be between 0 and {maximum}.")
+    return value
+
+
+def _text(value: Any, path: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise invalid(path, "Expected a string.")
+
+
+def _payload(value: Any, path: str) -> Any:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            return orjson.loads(value) if value else {}
+        except orjson.JSONDecodeError:
+            raise invalid(path, "JSON payload is not valid in passed event.") from None
+    if isinstance(value, dict | list):
+        return value
+    raise invalid(path, "Expected a JSON string or a JSON object.")
+
+
+def parse_event(raw: Any, path: str) -> ClientEvent:
+    if not isinstance(raw, dict):
+        raise invalid(path, "Expected an object.")
+    scope = raw.get("scope")
+    if not isinstance(scope, str) or not scope:
+        raise invalid(f"{path}.scope", "This field is required.")
+    source = raw.get("source") or "client"
+    if not isinstance(source, str):
+        raise invalid(f"{path}.source", "Expected a string.")
+    if scope not in ALLOWED_SCOPES.get(source, ()):
+        raise invalid(f"{path}.scope", f"Event scope {scope!r} is not allowed from {source!r}.")
+    if "timestamp" not in raw:
+        raise invalid(f"{path}.timestamp", "This field is required.")
+    return ClientEvent(
+        scope=scope,
+        timestamp=parse_time(raw["timestamp"], f"{path}.timestamp"),
+        source=source,
+        obj_name=_text(raw.get("obj_name"), f"{path}.obj_name"),
+        obj_id=_int(raw.get("obj_id"), f"{path}.obj_id", UINT64_MAX),
+        obj_val=_text(raw.get("obj_val"), f"{path}.obj_val"),
+        count=_int(raw.get("count"), f"{path}.count", UINT32_MAX),
+        duration=_int(raw.get("duration"), f"{path}.duration", UINT32_MAX) or 0,
+        project_id=_int(raw.get("project_id"), f"{path}.project_id", UINT64_MAX),
+        task_id=_int(raw.get("task_id"), f"{path}.task_id", UINT64_MAX),
+        job_id=_int(raw.get("job_id"), f"{path}.job_id", UINT64_MAX),
+        payload=_payload(raw.get("payload"), f"{path}.payload"),
+    )
+
+
+def parse_batch(body: bytes, *, max_events: int) -> ClientBatch:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError({"body": [f"Malformed JSON: {exc}"]}) from None
+    if not isinstance(data, dict):
+        raise ValidationError({"body": ["Expected a JSON object with 'events' and 'timestamp'."]})
+    events = data.get("events")
+    if not isinstance(events, list):
+        raise invalid("events", "Expected a list of events.")
+    if len(events) > max_events:
+        raise invalid("events", f"Too many events: {len(events)}; at most {max_events} per request.")
+    if "timestamp" not in data:
+        raise invalid("timestamp", "This field is required (the client's send time).")
+    sent_at = parse_time(data["timestamp"], "timestamp")
+    previous = data.get("previous_event")
+    return ClientBatch(
+        events=[parse_event(raw, f"events[{i}]") for i, raw in enumerate(events)],
+        previous_event=None if previous is None else parse_event(previous, "previous_event"),
+        sent_at=sent_at,
+        fingerprint=hashlib.sha256(orjson.dumps([events, previous], option=orjson.OPT_SORT_KEYS)).hexdigest(),
+    )

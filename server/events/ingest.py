@@ -1,0 +1,256 @@
+"""Client events in: clock correction, identity from the request, id checks, working time, store.
+
+The order matters and is documented in docs/working-time.md: the clock correction comes first,
+working time is computed on corrected times, and everything a request produces (its client events
+and its `send:working_time` events) is spooled in one write before the response.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
+
+from events.client_batch import ClientBatch, ClientEvent, invalid
+from events.emit import attach_request
+from events.models import IdempotencyRecord
+from events.record import EventRecord
+from events.working_time import USER_ACTIVITY_SCOPE, WORKING_TIME_SCOPE, TimedEvent, compute_working_time
+from shipping.service import get_spool
+
+# Deterministic event ids for idempotent batches are uuid5 names under this namespace.
+EVENT_ID_NAMESPACE = uuid.UUID("5b0c8a52-61a3-4a51-9d3e-8f5d1f7e0a11")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: int
+    user_name: str
+    user_email: str | None
+    org_id: int | None
+    org_slug: str | None
+
+
+@dataclass(slots=True)
+class IngestResult:
+    events: list[dict[str, Any]]
+    working_time: list[dict[str, Any]]
+    replayed: bool = False
+
+
+def epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def correct_clock(batch: ClientBatch, received_at: datetime) -> None:
+    """Shift every time by receive_time - client send time (network latency included, as CVAT)."""
+    shift: timedelta = received_at - batch.sent_at
+    for event in batch.events:
+        event.timestamp += shift
+    if batch.previous_event is not None:
+        batch.previous_event.timestamp += shift
+
+
+def _visible(kind: str, ids: set[int], user: Any, organization: Any) -> dict[int, dict[str, Any]]:
+    """The same visibility as the domain API (annotation.scoping): what a user cannot open there,
+    they cannot write analytics for."""
+    from annotation.models import Job, Project, Task
+    from annotation.scoping import visible_rows
+
+    model = {"job": Job, "task": Task, "project": Project}[kind]
+    found = visible_rows(user, model, organization).filter(pk__in=ids).select_related("organization")
+    return {obj.pk: obj.analytics_ids() for obj in found}
+
+
+def check_and_complete_ids(batch: ClientBatch, user: Any, organization: Any) -> None:
+    """Referenced jobs/tasks/projects must exist and be visible in the current organization.
+
+    The most specific id of an event is checked; its parents are filled in from it (a job implies
+    its task and project) and, when the client sent them too, must agree with it.
+    """
+    located = [(f"events[{i}]", e) for i, e in enumerate(batch.events)]
+    if batch.previous_event is not None:
+        located.append(("previous_event", batch.previous_event))
+    wanted: dict[str, set[int]] = {kind: set() for kind in _PARENTS}
+    for _, event in located:
+        kind = _most_specific(event)
+        if kind is not None:
+            wanted[kind].add(getattr(event, f"{kind}_id"))
+    known = {kind: _visible(kind, ids, user, organization) if ids else {} for kind, ids in wanted.items()}
+    where = "in this organization" if organization is not None else "to you"
+    for path, event in located:
+        kind = _most_specific(event)
+        if kind is None:
+            continue
+        value = getattr(event, f"{kind}_id")
+        ids = known[kind].get(value)
+        if ids is None:
+            raise invalid(
+                f"{path}.{kind}_id", f"{kind.capitalize()} {value} does not exist or is not visible {where}."
+            )
+        for parent in _PARENTS[kind]:
+            expected, given = ids.get(f"{parent}_id"), getattr(event, f"{parent}_id")
+            if given is None:
+                setattr(event, f"{parent}_id", expected)
+            elif given != expected:
+                raise invalid(
+                    f"{path}.{parent}_id",
+                    f"{kind.capitalize()} {value} belongs to {parent} {expected}, not {given}.",
+                )
+
+
+_PARENTS = {"job": ("task", "project"), "task": ("project",), "project": ()}
+
+
+def _most_specific(event: ClientEvent) -> str | None:
+    for kind in ("job", "task", "project"):
+        if getattr(event, f"{kind}_id") is not None:
+            return kind
+    return None
+
+
+def working_time_records(batch: ClientBatch, actor: Actor) -> list[EventRecord]:
+    threshold_ms = round(settings.WORKING_TIME_IDLE_THRESHOLD_SECONDS * 1000)
+
+    def timed(e: ClientEvent) -> TimedEvent:
+        return TimedEvent(e.scope, epoch_ms(e.timestamp), e.duration, e.job_id, e.task_id, e.project_id)
+
+    groups = compute_working_time(
+        [timed(e) for e in batch.events],
+        None if batch.previous_event is None else timed(batch.previous_event),
+        idle_threshold_ms=threshold_ms,
+    )
+    return [
+        EventRecord(
+            scope=WORKING_TIME_SCOPE,
+            timestamp=datetime.fromtimestamp(g.timestamp_ms / 1000, UTC),
+            source="server",
+            count=1,
+            duration=g.working_time_ms,
+            job_id=g.job_id,
+            task_id=g.task_id,
+            project_id=g.project_id,
+            payload={"working_time": g.working_time_ms},
+            **_actor_fields(actor),
+        )
+        for g in groups
+    ]
+
+
+def _actor_fields(actor: Actor) -> dict[str, Any]:
+    return {
+        "user_id": actor.user_id,
+        "user_name": actor.user_name,
+        "user_email": actor.user_email,
+        "org_id": actor.org_id,
+        "org_slug": actor.org_slug,
+    }
+
+
+def client_records(batch: ClientBatch, actor: Actor) -> list[EventRecord]:
+    """Stored client events: user:activity only keeps the working-time cursor going."""
+    return [
+        EventRecord(
+            scope=e.scope,
+            timestamp=e.timestamp,
+            source=e.source,
+            obj_name=e.obj_name,
+            obj_id=e.obj_id,
+            obj_val=e.obj_val,
+            count=e.count,
+            duration=e.duration,
+            project_id=e.project_id,
+            task_id=e.task_id,
+            job_id=e.job_id,
+            payload=e.payload,
+            **_actor_fields(actor),
+        )
+        for e in batch.events
+        if e.scope != USER_ACTIVITY_SCOPE
+    ]
+
+
+def describe_record(record: EventRecord) -> dict[str, Any]:
+    return {
+        "scope": record.scope,
+        "obj_name": record.obj_name,
+        "obj_id": record.obj_id,
+        "obj_val": record.obj_val,
+        "source": record.source,
+        "timestamp": record.timestamp.isoformat().replace("+00:00", "Z"),
+        "count": record.count,
+        "duration": record.duration,
+        "project_id": record.project_id,
+        "task_id": record.task_id,
+        "job_id": record.job_id,
+        "user_id": record.user_id,
+        "user_name": record.user_name,
+        "user_email": record.user_email,
+        "org_id": record.org_id,
+        "org_slug": record.org_slug,
+        "payload": record.payload,
+    }
+
+
+def ingest(
+    batch: ClientBatch, *, user: Any, organization: Any, received_at: datetime, idempotency_key: str | None
+) -> IngestResult:
+    """Store one batch. With an Idempotency-Key, a retried batch returns the first answer and
+    stores nothing: its events and working time were already counted."""
+    if idempotency_key is not None:
+        previous = IdempotencyRecord.objects.filter(user=user, key=idempotency_key).first()
+        if previous is not None:
+            return replay(previous, batch)
+
+    correct_clock(batch, received_at)
+    org_id = getattr(organization, "pk", None)
+    check_and_complete_ids(batch, user, organization)
+    actor = Actor(
+        user_id=user.pk,
+        user_name=user.get_username(),
+        user_email=user.email or None,
+        org_id=org_id,
+        org_slug=getattr(organization, "slug", None),
+    )
+    events = client_records(batch, actor)
+    working = working_time_records(batch, actor)
+    records = events + working
+    if idempotency_key is not None:
+        for index, record in enumerate(records):
+            record.event_id = uuid.uuid5(EVENT_ID_NAMESPACE, f"{user.pk}:{idempotency_key}:{index}")
+    result = IngestResult(
+        events=[describe_record(r) for r in events], working_time=[describe_record(r) for r in working]
+    )
+    rows = [attach_request(r, stamp_payload=False).to_row() for r in events]
+    rows += [attach_request(r).to_row() for r in working]
+    if idempotency_key is not None:
+        try:
+            with transaction.atomic():
+                IdempotencyRecord.objects.create(
+                    user=user,
+                    key=idempotency_key,
+                    fingerprint=batch.fingerprint,
+                    response={"events": result.events, "working_time": result.working_time},
+                )
+        except IntegrityError:
+            # A concurrent request with the same key won the race: it stores the batch.
+            return replay(IdempotencyRecord.objects.get(user=user, key=idempotency_key), batch)
+    # Spooled inside the request's transaction: if the spool write fails, the idempotency record
+    # rolls back with it and the client's retry is processed afresh.
+    get_spool().append(rows)
+    return result
+
+
+def replay(previous: IdempotencyRecord, batch: ClientBatch) -> IngestResult:
+    if previous.fingerprint != batch.fingerprint:
+        raise ValidationError(
+            {"Idempotency-Key": ["This key was already used with a different request body."]}
+        )
+    return IngestResult(
+        events=previous.response["events"], working_time=previous.response["working_time"], replayed=True
+    )

@@ -1,0 +1,225 @@
+"""POST /api/events: CVAT's contract, validation, normalization and working time, into ClickHouse."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from conftest import create_project_tree, rows
+from shipping.service import get_spool
+
+CLIENT_NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)  # the client's clock is far behind the server's
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def event(scope: str, seconds: float, **fields) -> dict:
+    return {"scope": scope, "timestamp": iso(CLIENT_NOW + timedelta(seconds=seconds)), **fields}
+
+
+def post(api, events: list[dict], *, previous=None, sent_after: float = 300, **headers):
+    body = {
+        "events": events,
+        "previous_event": previous,
+        "timestamp": iso(CLIENT_NOW + timedelta(seconds=sent_after)),
+    }
+    return api.post("/api/events", body, format="json", **headers)
+
+
+@pytest.fixture
+def job(org_api):
+    return create_project_tree(org_api, tasks=1, jobs_per_task=2)
+
+
+def test_anonymous_clients_get_401(api):
+    assert post(api, [event("load:cvat", 0)]).status_code == 401
+
+
+def test_a_batch_is_stored_with_corrected_clock_and_the_senders_identity(org_api, job, ship, clickhouse):
+    job_id = job["jobs"][0]["id"]
+    spoofed = {"user_id": 999, "user_name": "mallory", "org_id": 12345, "org_slug": "evil"}
+    before = datetime.now(UTC)
+    response = post(
+        org_api,
+        [event("load:job", 0, job_id=job_id, payload='{"mode": "annotation"}', **spoofed)],
+        sent_after=10,
+    )
+    assert response.status_code == 201, response.content
+    stored = response.json()["events"][0]
+    assert (stored["user_id"], stored["user_name"]) == (org_api.user.id, "owner")
+    assert (stored["org_id"], stored["org_slug"]) == (org_api.org["id"], "acme")
+    # Sent 10 s after the event by the client's clock, so it happened ~10 s before it arrived.
+    shifted = datetime.fromisoformat(stored["timestamp"])
+    assert before - timedelta(seconds=11) <= shifted <= datetime.now(UTC) - timedelta(seconds=9)
+    assert (stored["task_id"], stored["project_id"]) == (job["tasks"][0]["id"], job["project"]["id"])
+    ship()
+    found = rows(clickhouse, "SELECT * FROM events WHERE scope = 'load:job'")
+    assert len(found) == 1
+    assert found[0]["source"] == "client" and found[0]["user_id"] == org_api.user.id
+    assert json.loads(found[0]["payload"]) == {"mode": "annotation"}
+    assert found[0]["remote_addr"] == "127.0.0.1"
+
+
+def test_a_payload_object_is_accepted_too(org_api, ship, clickhouse):
+    assert post(org_api, [event("debug:info", 0, payload={"a": 1})]).status_code == 201
+    ship()
+    assert json.loads(
+        rows(clickhouse, "SELECT payload FROM events WHERE scope='debug:info'")[0]["payload"]
+    ) == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("events", "field", "fragment"),
+    [
+        ([event("load:cvat", 0), event("hack:server", 1)], "events[1].scope", "not allowed"),
+        ([event("load:cvat", 0, payload="{not json")], "events[0].payload", "JSON"),
+        ([{"scope": "load:cvat", "timestamp": "yesterday"}], "events[0].timestamp", "Cannot parse"),
+        ([{"scope": "load:cvat"}], "events[0].timestamp", "required"),
+        ([event("load:cvat", 0, duration=-5)], "events[0].duration", "between"),
+        ([event("load:cvat", 0, job_id="7")], "events[0].job_id", "integer"),
+        ([event("create:task", 0)], "events[0].scope", "not allowed"),
+        ([event("load:cvat", 0, source="server")], "events[0].scope", "not allowed"),
+    ],
+)
+def test_invalid_events_get_400_naming_the_field_and_store_nothing(org_api, events, field, fragment):
+    response = post(org_api, events)
+    assert response.status_code == 400
+    assert fragment in response.json()[field][0]
+    assert spooled_client_events() == 0
+
+
+def spooled_client_events() -> int:
+    """Client events waiting in the spool (server events such as send:exception do not count)."""
+    conn = get_spool()._connect()
+    return sum(b'"source":"client"' in row for (row,) in conn.execute("SELECT row FROM spool_rows"))
+
+
+def test_body_without_send_timestamp_gets_400(org_api):
+    response = org_api.post("/api/events", {"events": []}, format="json")
+    assert response.status_code == 400 and "timestamp" in response.json()
+
+
+def test_malformed_json_gets_400(org_api):
+    response = org_api.generic("POST", "/api/events", b"{nope", content_type="application/json")
+    assert response.status_code == 400 and "body" in response.json()
+
+
+def test_too_many_events_get_400(org_api, settings):
+    settings.EVENTS_MAX_PER_REQUEST = 3
+    response = post(org_api, [event("load:cvat", i) for i in range(4)])
+    assert response.status_code == 400
+    assert "at most 3" in response.json()["events"][0]
+
+
+def test_a_body_over_the_size_limit_gets_413(org_api, settings):
+    settings.EVENTS_MAX_BODY_BYTES = 2048
+    response = post(org_api, [event("debug:info", i, payload="{}") for i in range(100)])
+    assert response.status_code == 413
+    assert "limit" in response.json()["detail"]
+    assert spooled_client_events() == 0
+
+
+def test_ids_of_another_organization_are_rejected(org_api, job, make_user, api):
+    from rest_framework.test import APIClient
+
+    other = APIClient()
+    other.force_authenticate(make_user("rival"))
+    assert (
+        other.post("/api/organizations", {"slug": "rival", "name": "Rival"}, format="json").status_code == 201
+    )
+    other.credentials(HTTP_X_ORGANIZATION="rival")
+    response = post(other, [event("load:job", 0, job_id=job["jobs"][0]["id"])])
+    assert response.status_code == 400
+    assert "not visible" in response.json()["events[0].job_id"][0]
+
+
+def test_unknown_and_inconsistent_ids_are_rejected(org_api, job):
+    assert "events[0].task_id" in post(org_api, [event("load:cvat", 0, task_id=424242)]).json()
+    wrong_task = job["tasks"][0]["id"] + 1000
+    response = post(org_api, [event("load:job", 0, job_id=job["jobs"][0]["id"], task_id=wrong_task)])
+    assert response.status_code == 400 and "belongs to task" in response.json()["events[0].task_id"][0]
+
+
+def test_working_time_is_computed_and_stored_per_job(org_api, job, ship, clickhouse):
+    first, second = job["jobs"][0]["id"], job["jobs"][1]["id"]
+    response = post(
+        org_api,
+        [
+            event("load:job", 0, job_id=first),
+            event("draw:object", 20, job_id=first),
+            event("user:activity", 50, job_id=first),  # keeps the gap under 100 s, never stored
+            event("change:frame", 60, job_id=second, duration=5000),
+            event("draw:object", 400, job_id=second),  # after an idle gap: no time
+        ],
+    )
+    assert response.status_code == 201, response.content
+    assert len(response.json()["events"]) == 4
+    ship()
+    working = rows(
+        clickhouse,
+        "SELECT job_id, task_id, project_id, duration, count, source, user_id, payload FROM events "
+        "WHERE scope = 'send:working_time' ORDER BY job_id",
+    )
+    assert [(w["job_id"], w["duration"]) for w in working] == [(first, 60_000), (second, 5_000)]
+    assert all(
+        w["count"] == 1 and w["source"] == "server" and w["user_id"] == org_api.user.id for w in working
+    )
+    assert [json.loads(w["payload"])["working_time"] for w in working] == [60_000, 5_000]
+    assert {w["project_id"] for w in working} == {job["project"]["id"]}
+    assert rows(clickhouse, "SELECT count() AS n FROM events WHERE scope = 'user:activity'")[0]["n"] == 0
+
+
+def test_previous_event_continues_the_cursor_across_batches(org_api, job, ship, clickhouse):
+    job_id = job["jobs"][0]["id"]
+    previous = event("change:frame", 0, job_id=job_id, duration=10_000)
+    response = post(org_api, [event("draw:object", 40, job_id=job_id)], previous=previous)
+    assert response.status_code == 201
+    ship()
+    # 30 s from the end of the previous change:frame to the draw, credited to its job.
+    assert (
+        rows(clickhouse, "SELECT sum(duration) AS ms FROM events WHERE scope = 'send:working_time'")[0]["ms"]
+        == 30_000
+    )
+
+
+def test_a_retried_batch_with_the_same_idempotency_key_is_stored_and_counted_once(
+    org_api, job, ship, clickhouse
+):
+    job_id = job["jobs"][0]["id"]
+    batch = [event("load:job", 0, job_id=job_id), event("draw:object", 30, job_id=job_id, count=2)]
+    first = post(org_api, batch, HTTP_IDEMPOTENCY_KEY="batch-1")
+    # A retry carries a new send time (the client's clock moved on), but the same events.
+    again = post(org_api, batch, sent_after=900, HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    ship()
+    assert (
+        rows(clickhouse, "SELECT count() AS n FROM events WHERE scope IN ('load:job', 'draw:object')")[0]["n"]
+        == 2
+    )
+    assert (
+        rows(clickhouse, "SELECT sum(duration) AS ms FROM events WHERE scope = 'send:working_time'")[0]["ms"]
+        == 30_000
+    )
+
+    reused = post(org_api, [event("load:job", 5, job_id=job_id)], HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert reused.status_code == 400 and "Idempotency-Key" in reused.json()
+
+
+def test_only_user_activity_gives_working_time_but_stores_no_client_events(org_api, job, ship, clickhouse):
+    job_id = job["jobs"][0]["id"]
+    response = post(
+        org_api, [event("user:activity", 0, job_id=job_id), event("user:activity", 60, job_id=job_id)]
+    )
+    assert response.status_code == 201 and response.json()["events"] == []
+    ship()
+    found = rows(
+        clickhouse,
+        "SELECT scope, duration FROM events WHERE source != 'server' OR scope = 'send:working_time'",
+    )
+    assert found == [{"scope": "send:working_time", "duration": 60_000}]
