@@ -66,7 +66,12 @@ class Flusher:
             self.state.failed_attempts += 1
             log.warning(
                 "shipping to %s failed (batch %s, %d rows, attempt %d), retrying in %.1fs: %s",
-                self.sink.name, batch.id, len(batch.rows), batch.attempts, retry_in, message,
+                self.sink.name,
+                batch.id,
+                len(batch.rows),
+                batch.attempts,
+                retry_in,
+                message,
             )
             return 0
         self.spool.ack(batch)

@@ -57,7 +57,10 @@ class VectorSink:
     def send(self, rows: list[bytes], token: str) -> None:
         body = b"[" + b",".join(rows) + b"]"
         response = self._http.request(
-            "POST", self.url, body=body, headers={"Content-Type": "application/json", "X-Batch-Token": token},
+            "POST",
+            self.url,
+            body=body,
+            headers={"Content-Type": "application/json", "X-Batch-Token": token},
             preload_content=True,
         )
         if not 200 <= response.status < 300:
