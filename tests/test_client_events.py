@@ -223,3 +223,20 @@ def test_only_user_activity_gives_working_time_but_stores_no_client_events(org_a
         "SELECT scope, duration FROM events WHERE source != 'server' OR scope = 'send:working_time'",
     )
     assert found == [{"scope": "send:working_time", "duration": 60_000}]
+
+
+def test_idempotency_records_are_purged_after_their_ttl(org_api, settings):
+    from datetime import timedelta as td
+
+    from django.utils import timezone
+
+    from events.housekeeping import purge_idempotency_records
+    from events.models import IdempotencyRecord
+
+    assert post(org_api, [event("load:cvat", 0)], HTTP_IDEMPOTENCY_KEY="old").status_code == 201
+    assert post(org_api, [event("load:cvat", 0)], HTTP_IDEMPOTENCY_KEY="new").status_code == 201
+    IdempotencyRecord.objects.filter(key="old").update(
+        created_date=timezone.now() - td(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS + 1)
+    )
+    assert purge_idempotency_records() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]

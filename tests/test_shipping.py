@@ -219,3 +219,38 @@ def test_health_reports_spool_depth_age_and_last_error(api, clickhouse, django_u
     assert api.get("/healthz").json() == {"status": "ok"}
     api.force_authenticate(None)
     assert api.get("/api/server/health").status_code == 401
+
+
+def test_the_flusher_can_be_built_before_anything_touched_the_spool(spool_path):
+    from shipping import service
+
+    service.reset()
+    built = []
+    # get_flusher() builds the spool under the same lock: it must not deadlock (a thread, so a
+    # regression fails in 5 s instead of hanging the suite).
+    worker = threading.Thread(target=lambda: built.append(service.get_flusher()), daemon=True)
+    worker.start()
+    worker.join(timeout=5)
+    assert built, "get_flusher() deadlocked"
+    assert built[0].spool is service.get_spool()
+
+
+def test_concurrent_appends_share_commits_and_lose_nothing(tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    commits = []
+    write = spool._write
+    spool._write = lambda group: (commits.append(len(group)), write(group))  # count groups written
+
+    def writer(n: int) -> None:
+        for i in range(50):
+            spool.append(make_rows(3, scope=f"t{n}:{i}"))
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert spool.stats().depth == 8 * 50 * 3
+    assert sum(commits) == 400  # every append written exactly once
+    batch = spool.claim(10_000, lease_seconds=5)
+    assert len(batch.rows) == 1200

@@ -11,3 +11,6 @@ timeout = int(os.environ.get("WEB_TIMEOUT", "120"))
 graceful_timeout = 30
 accesslog = "-"
 chdir = os.path.join(os.path.dirname(__file__), "..")
+# gunicorn's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl), which two
+# servers on one machine (or a benchmark beside `make run`) would fight over; it is not used here.
+control_socket_disable = True

@@ -150,6 +150,8 @@ SHIPPING_ENABLED = env_bool("SHIPPING_ENABLED", True)
 # --- Client events ---------------------------------------------------------------------
 EVENTS_MAX_BODY_BYTES = env_int("EVENTS_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
 EVENTS_MAX_PER_REQUEST = env_int("EVENTS_MAX_PER_REQUEST", 10_000, minimum=1)
+# A client batch retried with the same Idempotency-Key within this many hours is a replay.
+IDEMPOTENCY_KEY_TTL_HOURS = env_float("IDEMPOTENCY_KEY_TTL_HOURS", 168.0, minimum=1)
 WORKING_TIME_IDLE_THRESHOLD_SECONDS = env_float("WORKING_TIME_IDLE_THRESHOLD_SECONDS", 100.0, minimum=0.001)
 # Django refuses bodies above this before our own 413 check could run; keep it above ours.
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTS_MAX_BODY_BYTES + 1024 * 1024

@@ -11,6 +11,7 @@ log = logging.getLogger("startup")
 
 
 def start_background_services() -> None:
+    from events.housekeeping import start_housekeeping
     from shipping.service import get_flusher
     from store.client import describe, get_client
     from store.migrations_runner import migrate
@@ -21,6 +22,7 @@ def start_background_services() -> None:
         log.info(
             "%s: %d ClickHouse migrations applied at start", describe(settings.CLICKHOUSE_URL), len(applied)
         )
+    start_housekeeping()
     if settings.SHIPPING_ENABLED:
         flusher = get_flusher()
         flusher.start()

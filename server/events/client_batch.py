@@ -129,6 +129,12 @@ def _payload(value: Any, path: str) -> Any:
     raise invalid(path, "Expected a JSON string or a JSON object.")
 
 
+_INT_FIELDS = (
+    ("obj_id", UINT64_MAX), ("count", UINT32_MAX), ("duration", UINT32_MAX),
+    ("project_id", UINT64_MAX), ("task_id", UINT64_MAX), ("job_id", UINT64_MAX),
+)
+
+
 def parse_event(raw: Any, path: str) -> ClientEvent:
     if not isinstance(raw, dict):
         raise invalid(path, "Expected an object.")
@@ -142,20 +148,20 @@ def parse_event(raw: Any, path: str) -> ClientEvent:
         raise invalid(f"{path}.scope", f"Event scope {scope!r} is not allowed from {source!r}.")
     if "timestamp" not in raw:
         raise invalid(f"{path}.timestamp", "This field is required.")
-    return ClientEvent(
-        scope=scope,
-        timestamp=parse_time(raw["timestamp"], f"{path}.timestamp"),
-        source=source,
-        obj_name=_text(raw.get("obj_name"), f"{path}.obj_name"),
-        obj_id=_int(raw.get("obj_id"), f"{path}.obj_id", UINT64_MAX),
-        obj_val=_text(raw.get("obj_val"), f"{path}.obj_val"),
-        count=_int(raw.get("count"), f"{path}.count", UINT32_MAX),
-        duration=_int(raw.get("duration"), f"{path}.duration", UINT32_MAX) or 0,
-        project_id=_int(raw.get("project_id"), f"{path}.project_id", UINT64_MAX),
-        task_id=_int(raw.get("task_id"), f"{path}.task_id", UINT64_MAX),
-        job_id=_int(raw.get("job_id"), f"{path}.job_id", UINT64_MAX),
-        payload=_payload(raw.get("payload"), f"{path}.payload"),
-    )
+    event = ClientEvent(scope=scope, timestamp=parse_time(raw["timestamp"], f"{path}.timestamp"), source=source)
+    # Most fields are absent in most events: only present ones pay for validation.
+    for name, maximum in _INT_FIELDS:
+        value = raw.get(name)
+        if value is not None:
+            setattr(event, name, _int(value, f"{path}.{name}", maximum))
+    for name in ("obj_name", "obj_val"):
+        value = raw.get(name)
+        if value is not None:
+            setattr(event, name, _text(value, f"{path}.{name}"))
+    payload = raw.get("payload")
+    if payload is not None:
+        event.payload = _payload(payload, f"{path}.payload")
+    return event
 
 
 def parse_batch(body: bytes, *, max_events: int) -> ClientBatch:

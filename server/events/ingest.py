@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
 from events.client_batch import ClientBatch, ClientEvent, invalid
+from events.context import current_scope
 from events.emit import attach_request
 from events.models import IdempotencyRecord
 from events.record import EventRecord
@@ -34,6 +35,8 @@ class Actor:
     user_email: str | None
     org_id: int | None
     org_slug: str | None
+    access_token_id: int | None = None
+    remote_addr: str | None = None
 
 
 @dataclass(slots=True)
@@ -153,7 +156,9 @@ def _actor_fields(actor: Actor) -> dict[str, Any]:
 
 
 def client_records(batch: ClientBatch, actor: Actor) -> list[EventRecord]:
-    """Stored client events: user:activity only keeps the working-time cursor going."""
+    """Stored client events: user:activity only keeps the working-time cursor going. The client's
+    payload is kept as sent (no request stamp), but the token and address are the request's."""
+    request = {"access_token_id": actor.access_token_id, "remote_addr": actor.remote_addr}
     return [
         EventRecord(
             scope=e.scope,
@@ -169,6 +174,7 @@ def client_records(batch: ClientBatch, actor: Actor) -> list[EventRecord]:
             job_id=e.job_id,
             payload=e.payload,
             **_actor_fields(actor),
+            **request,
         )
         for e in batch.events
         if e.scope != USER_ACTIVITY_SCOPE
@@ -210,19 +216,22 @@ def ingest(
     correct_clock(batch, received_at)
     org_id = getattr(organization, "pk", None)
     check_and_complete_ids(batch, user, organization)
+    scope = current_scope()
     actor = Actor(
         user_id=user.pk,
         user_name=user.get_username(),
         user_email=user.email or None,
         org_id=org_id,
         org_slug=getattr(organization, "slug", None),
+        access_token_id=scope.access_token_id if scope else None,
+        remote_addr=scope.remote_addr if scope else None,
     )
     events = client_records(batch, actor)
     working = working_time_records(batch, actor)
     records = events + working
     if idempotency_key is not None:
         for index, record in enumerate(records):
-            record.event_id = uuid.uuid5(EVENT_ID_NAMESPACE, f"{user.pk}:{idempotency_key}:{index}")
+            record.event_id = str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{user.pk}:{idempotency_key}:{index}"))
     result = IngestResult(
         events=[describe_record(r) for r in events], working_time=[describe_record(r) for r in working]
     )

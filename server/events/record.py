@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,8 +38,19 @@ def format_timestamp(moment: datetime) -> str:
     """DateTime64(3) text form that ClickHouse parses in any input format: UTC, millisecond precision."""
     if moment.tzinfo is None:
         raise ValueError("event timestamps must be timezone-aware")
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    # isoformat is C code; this is the hot path of every stored event.
+    return moment.replace(tzinfo=None).isoformat(" ", "milliseconds")
+
+
+def new_event_id() -> str:
+    """A random RFC 4122 version-4 UUID as text; several times cheaper than str(uuid.uuid4())."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(slots=True)
@@ -63,13 +74,13 @@ class EventRecord:
     payload: dict[str, Any] | None = None
     access_token_id: int | None = None
     remote_addr: str | None = None
-    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    event_id: str = field(default_factory=new_event_id)
 
     def to_row(self) -> bytes:
         """One JSONEachRow line, keyed by column name: what the spool stores and every sink accepts."""
         return orjson.dumps(
             {
-                "event_id": str(self.event_id),
+                "event_id": self.event_id,
                 "scope": self.scope,
                 "obj_name": self.obj_name,
                 "obj_id": self.obj_id,

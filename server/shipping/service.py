@@ -10,7 +10,7 @@ from shipping.flusher import Flusher
 from shipping.sinks import ClickHouseSink, Sink, VectorSink
 from shipping.spool import Spool
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # get_flusher() builds the spool while holding it
 _spool: Spool | None = None
 _flusher: Flusher | None = None
 
