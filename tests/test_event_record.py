@@ -30,7 +30,8 @@ def test_timestamps_are_utc_with_milliseconds_whatever_the_input_zone():
 
 
 def test_a_row_has_exactly_the_events_columns_and_a_json_string_payload():
-    row = orjson.loads(EventRecord(scope="create:task", timestamp=datetime.now(UTC), payload={"a": 1}).to_row())
+    record = EventRecord(scope="create:task", timestamp=datetime.now(UTC), payload={"a": 1})
+    row = orjson.loads(record.to_row())
     assert set(row) == set(EVENT_COLUMNS)
     assert orjson.loads(row["payload"]) == {"a": 1}
     assert row["source"] == "server" and row["duration"] == 0

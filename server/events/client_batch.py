@@ -130,8 +130,12 @@ def _payload(value: Any, path: str) -> Any:
 
 
 _INT_FIELDS = (
-    ("obj_id", UINT64_MAX), ("count", UINT32_MAX), ("duration", UINT32_MAX),
-    ("project_id", UINT64_MAX), ("task_id", UINT64_MAX), ("job_id", UINT64_MAX),
+    ("obj_id", UINT64_MAX),
+    ("count", UINT32_MAX),
+    ("duration", UINT32_MAX),
+    ("project_id", UINT64_MAX),
+    ("task_id", UINT64_MAX),
+    ("job_id", UINT64_MAX),
 )
 
 
@@ -148,7 +152,8 @@ def parse_event(raw: Any, path: str) -> ClientEvent:
         raise invalid(f"{path}.scope", f"Event scope {scope!r} is not allowed from {source!r}.")
     if "timestamp" not in raw:
         raise invalid(f"{path}.timestamp", "This field is required.")
-    event = ClientEvent(scope=scope, timestamp=parse_time(raw["timestamp"], f"{path}.timestamp"), source=source)
+    timestamp = parse_time(raw["timestamp"], f"{path}.timestamp")
+    event = ClientEvent(scope=scope, timestamp=timestamp, source=source)
     # Most fields are absent in most events: only present ones pay for validation.
     for name, maximum in _INT_FIELDS:
         value = raw.get(name)

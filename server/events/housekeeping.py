@@ -29,8 +29,11 @@ def start_housekeeping(interval_seconds: float = 600.0) -> threading.Thread:
             try:
                 deleted = purge_idempotency_records()
                 if deleted:
-                    log.info("purged %d idempotency records older than %sh", deleted,
-                             settings.IDEMPOTENCY_KEY_TTL_HOURS)
+                    log.info(
+                        "purged %d idempotency records older than %sh",
+                        deleted,
+                        settings.IDEMPOTENCY_KEY_TTL_HOURS,
+                    )
             except Exception:
                 log.exception("housekeeping failed")
             finally:

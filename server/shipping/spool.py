@@ -123,7 +123,8 @@ class Spool:
         try:
             for entry in group:
                 conn.executemany(
-                    "INSERT INTO spool_rows (created_at, row) VALUES (?, ?)", ((created, r) for r in entry.rows)
+                    "INSERT INTO spool_rows (created_at, row) VALUES (?, ?)",
+                    ((created, row) for row in entry.rows),
                 )
             conn.execute("COMMIT")
         except BaseException:
