@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "store",
     "analytics",
     "exports",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("events.urls")),
     path("", include("analytics.urls")),
     path("", include("shipping.urls")),
+    path("", include("dashboards.urls")),
 ]
