@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "analytics",
     "exports",
     "dashboards",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,10 @@ WORKING_TIME_IDLE_THRESHOLD_SECONDS = env_float("WORKING_TIME_IDLE_THRESHOLD_SEC
 # Django refuses bodies above this before our own 413 check could run; keep it above ours.
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTS_MAX_BODY_BYTES + 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = None
+
+# --- Demo data ---------------------------------------------------------------------------
+# `make run` seeds the demo organization once on a fresh data directory unless this is off.
+SEED_DEMO = env_bool("SEED_DEMO", True)
 
 # --- Analytics API -----------------------------------------------------------------------
 # Most buckets one KPI/metric/query request may ask for (more gets 400).

@@ -7,18 +7,16 @@ emits nothing. Outside a request (a management command) they go to the spool at 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
 
+from events.clock import now
 from events.context import current_scope
 from events.record import EventRecord
 from shipping.service import get_spool
 
-
-def now() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["attach_request", "emit", "emit_many", "enqueue_rows", "now"]
 
 
 def attach_request(record: EventRecord, *, stamp_payload: bool = True) -> EventRecord:

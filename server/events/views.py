@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -15,6 +14,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from events import clock
 from events.client_batch import PayloadTooLarge, parse_batch
 from events.ingest import ingest
 from exports.classic import classic_export, classic_export_schema
@@ -80,7 +80,7 @@ class ClientEventsView(APIView):
         },
     )
     def post(self, request: Request) -> HttpResponse:
-        received_at = datetime.now(UTC)
+        received_at = clock.now()
         body = request.data if isinstance(request.data, bytes) else b""
         batch = parse_batch(body, max_events=settings.EVENTS_MAX_PER_REQUEST)
         result = ingest(
