@@ -1,0 +1,18 @@
+-- The hourly rollup of the rebuilt month, from the rebuilt 5-minute rows: the same query as
+-- rollup_1h_mv in clickhouse/migrations/0002_rollups.sql, over rollup_5m_backfill.
+INSERT INTO rollup_1h_backfill
+SELECT
+    toStartOfHour(bucket) AS bucket,
+    org_id,
+    project_id,
+    task_id,
+    job_id,
+    user_id,
+    source,
+    metric_key,
+    sum(events) AS events,
+    sum(units) AS units,
+    sum(duration_ms) AS duration_ms,
+    sum(working_time_ms) AS working_time_ms
+FROM rollup_5m_backfill
+GROUP BY bucket, org_id, project_id, task_id, job_id, user_id, source, metric_key

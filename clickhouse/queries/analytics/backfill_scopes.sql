@@ -1,0 +1,20 @@
+-- One month of rollup_5m_scopes_mv, rebuilt from `events` into the staging table.
+-- Keep the SELECT identical to the view in clickhouse/migrations/0002_rollups.sql (a test
+-- compares what the views wrote with what the backfill writes).
+INSERT INTO rollup_5m_backfill
+SELECT
+    toStartOfFiveMinutes(timestamp) AS bucket,
+    ifNull(org_id, 0) AS org_id,
+    ifNull(project_id, 0) AS project_id,
+    ifNull(task_id, 0) AS task_id,
+    ifNull(job_id, 0) AS job_id,
+    ifNull(user_id, 0) AS user_id,
+    source,
+    toString(scope) AS metric_key,
+    count() AS events,
+    sum(ifNull(count, 1)) AS units,
+    sum(duration) AS duration_ms,
+    sumIf(duration, scope = 'send:working_time') AS working_time_ms
+FROM events
+WHERE toYYYYMM(timestamp) = {month:UInt32}
+GROUP BY bucket, org_id, project_id, task_id, job_id, user_id, source, metric_key

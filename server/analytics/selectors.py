@@ -1,0 +1,327 @@
+"""Reads of the rollups (and, for status and raw pages, of `events`). SQL lives in
+clickhouse/queries/analytics/*.sql with bound parameters; this module only picks the file, binds
+the scope and turns rows into metric values using the registry.
+
+A `Scope` is what the caller may see, already checked by `analytics.access`: the organizations
+(None = all of them, including rows without one: superusers and a user's own data) and optional
+project/task/job/user filters (empty = no filter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from analytics.buckets import Grid
+from analytics.registry import (
+    ALL_METRICS,
+    ALL_SCOPES,
+    DISTINCT_METRICS,
+    METRICS,
+    DistinctMetric,
+    Metric,
+    is_status_key,
+)
+from store.client import get_client
+from store.sql import load_sql
+
+_COLUMN_INDEX = {"events": 0, "units": 1, "duration_ms": 2, "working_time_ms": 3}
+ID_FILTERS = ("project_ids", "task_ids", "job_ids", "user_ids")
+# The rollup tiers, coarsest first: each holds the same sums as rollup_5m, pre-added over longer
+# buckets (rollup_1h is filled from rollup_5m's inserts, rollup_1d from rollup_1h's).
+TIERS = ((86_400, "rollup_1d"), (3600, "rollup_1h"), (300, "rollup_5m"))
+
+
+def rollup_table(*bounds: int) -> str:
+    """The coarsest rollup whose buckets tile every bound (range ends, bucket size): fewer rows to
+    read for the same answer (e.g. a 30-day query by day reads rollup_1d)."""
+    for seconds, table in TIERS:
+        if all(bound % seconds == 0 for bound in bounds):
+            return table
+    raise ValueError(f"bounds {bounds} are not multiples of 5 minutes")
+
+
+@dataclass(frozen=True)
+class Scope:
+    org_ids: tuple[int, ...] | None = None
+    project_ids: tuple[int, ...] = ()
+    task_ids: tuple[int, ...] = ()
+    job_ids: tuple[int, ...] = ()
+    user_ids: tuple[int, ...] = ()
+
+    @property
+    def sees_nothing(self) -> bool:
+        """No organization at all (a user without memberships): every number is 0, no query needed."""
+        return self.org_ids is not None and not self.org_ids
+
+    def params(self) -> dict[str, Any]:
+        """The scope as bound parameters. Each optional filter comes with a Bool that lifts it
+        (`any_project` ...): ClickHouse folds `true OR x IN (...)` away, it does not fold
+        `empty([]) OR x IN (...)` as well (measured: ~1.5 ms on a 30-day query)."""
+        params: dict[str, Any] = {"all_orgs": self.org_ids is None, "org_ids": list(self.org_ids or ())}
+        for name in ID_FILTERS:
+            ids = list(getattr(self, name))
+            params[name] = ids
+            params[f"any_{name.removesuffix('_ids')}"] = not ids
+        return params
+
+
+def _rows(name: str, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
+    return get_client().query(load_sql(f"queries/analytics/{name}.sql"), parameters=params).result_rows
+
+
+def _key_params(metrics: Iterable[Metric | DistinctMetric]) -> dict[str, Any]:
+    """The metric_key filter of a query: the keys the metrics read, or every key (`all_keys`) when
+    one of them reads every scope; rows of keys nobody asked for are ignored when routing."""
+    keys: set[str] = set()
+    all_keys = False
+    for metric in metrics:
+        if metric.metric_keys == (ALL_SCOPES,):
+            all_keys = True
+        else:
+            keys.update(metric.metric_keys)
+    return {"metric_keys": sorted(keys), "all_keys": all_keys}
+
+
+@dataclass
+class MetricSeries:
+    """Per-bucket values and whole-range totals of some metrics on one grid."""
+
+    grid: Grid
+    values: dict[str, list[int]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
+
+    def bucket(self, i: int) -> dict[str, int]:
+        return {name: series[i] for name, series in self.values.items()}
+
+
+def _additive_into(rows: Iterable[Sequence[Any]], metrics: list[Metric], add: Any) -> None:
+    """Route each (key, metric_key, source, events, units, duration_ms, working_time_ms) row to the
+    metrics it belongs to. A row may feed several metrics (e.g. `events` and `objects_drawn`)."""
+    routes: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for key, metric_key, source, *sums in rows:
+        route = routes.get((metric_key, source))
+        if route is None:
+            route = [(m.key, _COLUMN_INDEX[m.column]) for m in metrics if m.matches(metric_key, source)]
+            routes[(metric_key, source)] = route
+        for name, column in route:
+            add(key, name, sums[column])
+
+
+# metric_series.sql has four distinct-count slots (d0..d3); a request with more distinct metrics
+# than DISTINCT_SLOTS takes one more query per DISTINCT_SLOTS of them.
+_SQL_SLOTS = 4
+DISTINCT_SLOTS = _SQL_SLOTS
+
+
+def _distinct_params(metrics: Sequence[DistinctMetric]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for k in range(_SQL_SLOTS):
+        metric = metrics[k] if k < len(metrics) else None
+        keys = _key_params([metric]) if metric else {"metric_keys": [], "all_keys": False}
+        params.update(
+            {
+                f"d{k}_on": metric is not None,
+                f"d{k}_dim": metric.dimension if metric else "user_id",
+                f"d{k}_keys": keys["metric_keys"],
+                f"d{k}_all": keys["all_keys"],
+            }
+        )
+    return params
+
+
+def metric_series(scope: Scope, grid: Grid, names: Sequence[str]) -> MetricSeries:
+    """Values of the named metrics (additive and distinct) in every bucket of `grid`, zero-filled,
+    and their totals over the grid: the sum of the buckets for additive metrics, a distinct count
+    over the whole range (not a sum) for distinct ones. One query: metric_sums.sql without
+    distinct metrics, metric_series.sql with (one more per DISTINCT_SLOTS beyond the first)."""
+    unknown = [name for name in names if name not in ALL_METRICS]
+    if unknown:
+        raise KeyError(f"unknown metrics {unknown}")
+    result = MetricSeries(grid)
+    for name in names:
+        result.values[name] = [0] * grid.count
+        result.totals[name] = 0
+    if scope.sees_nothing or grid.count == 0:
+        return result
+    additive = [METRICS[name] for name in names if name in METRICS]
+    distinct = [DISTINCT_METRICS[name] for name in names if name in DISTINCT_METRICS]
+    base = {
+        **scope.params(),
+        "start": grid.start,
+        "end": grid.end,
+        "step": grid.step,
+        "table": rollup_table(grid.start, grid.step),
+    }
+
+    def add(i: int, name: str, value: int) -> None:
+        result.values[name][i] += value
+
+    if not distinct:
+        rows = _rows("metric_sums", {**base, **_key_params(additive)})
+        _additive_into(rows, additive, add)
+    for n, chunk in enumerate(
+        distinct[k : k + DISTINCT_SLOTS] for k in range(0, len(distinct), DISTINCT_SLOTS)
+    ):
+        with_additive = additive if n == 0 else []
+        params = {**base, **_key_params([*with_additive, *chunk]), **_distinct_params(chunk)}
+        rows = _rows("metric_series", params)
+        sums = [row[:3] + row[5:9] for row in rows if not row[3]]
+        _additive_into(sums, with_additive, add)
+        for row in rows:
+            if row[3]:  # distinct_row
+                i, is_total, counts = row[0], row[4], row[9:]
+                for metric, count in zip(chunk, counts, strict=False):
+                    if is_total:
+                        result.totals[metric.key] = count
+                    else:
+                        result.values[metric.key][i] = count
+    for metric in additive:
+        result.totals[metric.key] = sum(result.values[metric.key])
+    return result
+
+
+ID_COLUMNS = ("org_id", "project_id", "task_id", "job_id", "user_id")
+
+
+@dataclass
+class MetricRows:
+    """Metric values per (bucket index, value of dim_a, value of dim_b); 0 is "none"."""
+
+    dims: tuple[str, str]
+    values: dict[tuple[int, int, int], dict[str, int]] = field(default_factory=dict)
+
+
+def metric_rows(scope: Scope, grid: Grid, names: Sequence[str], dims: tuple[str, str]) -> MetricRows:
+    """The named metrics broken down by time bucket and two id columns. A distinct metric whose
+    dimension is one of `dims` gets 1 in the groups whose id it counts (e.g. jobs_worked with dims
+    ("project_id", "job_id"): 1 for each (day, project, job) with working time); the caller counts
+    the distinct ids flagged over whatever period it needs."""
+    if not set(dims) <= set(ID_COLUMNS):
+        raise ValueError(f"cannot break down by {dims!r}")
+    result = MetricRows(dims)
+    if scope.sees_nothing or grid.count == 0:
+        return result
+    additive = [METRICS[name] for name in names if name in METRICS]
+    distinct = [DISTINCT_METRICS[name] for name in names if name in DISTINCT_METRICS]
+    for metric in distinct:
+        if metric.dimension not in dims:
+            raise ValueError(f"{metric.key} counts {metric.dimension}, which is not one of {dims}")
+    params = {
+        **scope.params(),
+        **_key_params([*additive, *distinct]),
+        "start": grid.start,
+        "end": grid.end,
+        "step": grid.step,
+        "table": rollup_table(grid.start, grid.step),
+        "dim_a": dims[0],
+        "dim_b": dims[1],
+    }
+    empty = dict.fromkeys(names, 0)
+    for i, a, b, metric_key, source, *sums in _rows("metric_rows", params):
+        values = result.values.setdefault((i, a, b), dict(empty))
+        for metric in additive:
+            if metric.matches(metric_key, source):
+                values[metric.key] += sums[_COLUMN_INDEX[metric.column]]
+        for metric in distinct:
+            if metric.matches(metric_key) and (a if metric.dimension == dims[0] else b) != 0:
+                values[metric.key] = 1
+    return result
+
+
+def key_totals(scope: Scope, start: int, end: int, metric_keys: Sequence[str]) -> dict[str, int]:
+    """Number of events per rollup metric_key over [start, end) (status keys such as
+    `update:job:state=completed` included), every requested key present."""
+    totals = dict.fromkeys(metric_keys, 0)
+    if scope.sees_nothing or not metric_keys:
+        return totals
+    params = {
+        **scope.params(),
+        "start": start,
+        "end": end,
+        "step": max(end - start, 1),
+        "metric_keys": list(metric_keys),
+        "all_keys": False,
+        "table": rollup_table(start, end),
+    }
+    for _i, metric_key, _source, events, *_ in _rows("metric_sums", params):
+        totals[metric_key] += events
+    return totals
+
+
+@dataclass(frozen=True)
+class Freshness:
+    last_event: datetime | None
+    event_count: int
+    last_bucket_by_key: dict[str, datetime]
+
+    def last_bucket_for(self, metric: Metric | DistinctMetric) -> datetime | None:
+        if metric.metric_keys == (ALL_SCOPES,):
+            found = [ts for key, ts in self.last_bucket_by_key.items() if not is_status_key(key)]
+        else:
+            found = [
+                self.last_bucket_by_key[key] for key in metric.metric_keys if key in self.last_bucket_by_key
+            ]
+        return max(found) if found else None
+
+
+def freshness(scope: Scope) -> Freshness:
+    if scope.sees_nothing:
+        return Freshness(None, 0, {})
+    params = scope.params()
+    ((last_event, count),) = _rows("last_event", params)
+    by_key = {key: _utc(ts) for key, ts in _rows("data_freshness", params)}
+    return Freshness(_utc(last_event) if count else None, count, by_key)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+RAW_COLUMNS = (
+    "event_id",
+    "timestamp",
+    "scope",
+    "source",
+    "obj_name",
+    "obj_id",
+    "obj_val",
+    "count",
+    "duration",
+    "org_id",
+    "org_slug",
+    "project_id",
+    "task_id",
+    "job_id",
+    "user_id",
+    "user_name",
+    "payload",
+)
+
+
+def user_raw_events(
+    user_id: int,
+    org_ids: tuple[int, ...] | None,
+    start: int,
+    end: int,
+    limit: int,
+    after: tuple[datetime, str] | None,
+) -> list[dict[str, Any]]:
+    """Up to `limit` raw events of one user in [start, end), newest first, strictly after the
+    (timestamp, event_id) keyset position `after` in that order."""
+    if org_ids is not None and not org_ids:
+        return []
+    params = {
+        "user_id": user_id,
+        "start": start,
+        "end": end,
+        "limit": limit,
+        "all_orgs": org_ids is None,
+        "org_ids": list(org_ids or ()),
+        "first_page": after is None,
+        "cursor_timestamp": after[0] if after else datetime(1970, 1, 1, tzinfo=UTC),
+        "cursor_event_id": after[1] if after else "00000000-0000-0000-0000-000000000000",
+    }
+    return [dict(zip(RAW_COLUMNS, row, strict=True)) for row in _rows("user_raw_events", params)]
