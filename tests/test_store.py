@@ -127,3 +127,34 @@ def test_a_cli_command_says_in_one_line_that_the_server_holds_the_embedded_engin
     assert len(message) == 1, result.stderr
     assert "in use by another process" in message[0]
     assert "Traceback" not in result.stderr
+
+
+def test_a_named_database_in_an_embedded_url_is_created_and_used(tmp_path):
+    import os as _os
+
+    env = {
+        **_os.environ,
+        "ANALYTICS_DATA_DIR": str(tmp_path),
+        "CLICKHOUSE_URL": f"chdb://{tmp_path / 'engine'}?database=events_db",
+        "PYTHONPATH": str(REPO / "server"),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate_clickhouse"],
+        cwd=REPO / "server",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "schema up to date" in result.stdout
+
+
+def test_a_dedicated_client_is_a_second_connection_to_our_own_engine(clickhouse):
+    from store.client import open_dedicated_client
+
+    dedicated = open_dedicated_client()
+    try:
+        assert dedicated.query("SELECT count() FROM events").result_rows == [(0,)]
+    finally:
+        dedicated.close()

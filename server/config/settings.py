@@ -176,6 +176,11 @@ EXPORT_TTL_HOURS = env_float("EXPORT_TTL_HOURS", 24.0, minimum=0.001)
 # Run export jobs in the server process (embedded mode); the compose deployment runs workers.
 EXPORT_WORKER_IN_PROCESS = env_bool("EXPORT_WORKER_IN_PROCESS", True)
 EXPORT_WORKER_POLL_SECONDS = env_float("EXPORT_WORKER_POLL_SECONDS", 1.0, minimum=0.05)
+# A running export stamps its job this often; a `started` job whose stamp is older than
+# EXPORT_STALE_SECONDS was interrupted (a restart) and runs again, at most EXPORT_MAX_ATTEMPTS times.
+EXPORT_HEARTBEAT_SECONDS = env_float("EXPORT_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
+EXPORT_STALE_SECONDS = env_float("EXPORT_STALE_SECONDS", 60.0, minimum=1)
+EXPORT_MAX_ATTEMPTS = env_int("EXPORT_MAX_ATTEMPTS", 3, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,7 @@ log = logging.getLogger("startup")
 
 def start_background_services() -> None:
     from events.housekeeping import start_housekeeping
+    from exports.worker import start_export_worker
     from shipping.service import get_flusher
     from store.client import describe, get_client
     from store.migrations_runner import migrate
@@ -23,6 +24,7 @@ def start_background_services() -> None:
             "%s: %d ClickHouse migrations applied at start", describe(settings.CLICKHOUSE_URL), len(applied)
         )
     start_housekeeping()
+    start_export_worker()  # a no-op unless EXPORT_WORKER_IN_PROCESS
     if settings.SHIPPING_ENABLED:
         flusher = get_flusher()
         flusher.start()

@@ -18,6 +18,7 @@ from events import clock
 from events.client_batch import PayloadTooLarge, parse_batch
 from events.ingest import ingest
 from exports.classic import classic_export, classic_export_schema
+from exports.views import ExportContentNegotiation
 
 REPLAY_HEADER = "Idempotent-Replayed"
 
@@ -53,6 +54,8 @@ class RawBodyParser(BaseParser):
 
 class ClientEventsView(APIView):
     parser_classes = [RawBodyParser]
+    # GET is CVAT's classic export flow, where `?format=` names the file format, not a renderer.
+    content_negotiation_class = ExportContentNegotiation
 
     @classic_export_schema
     def get(self, request: Request) -> HttpResponse:

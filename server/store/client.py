@@ -23,6 +23,9 @@ class EngineBusyError(RuntimeError):
 
 _lock = threading.Lock()
 _client: Client | None = None
+# Embedded engine directories this process has opened: asking their file lock again would find
+# our own lock and mistake it for another process's.
+_opened_here: set[str] = set()
 
 
 def describe(url: str) -> str:
@@ -79,17 +82,20 @@ def _open(url: str, database: str | None) -> Client:
     kwargs: dict = {"database": database}
     parsed = urlparse(url)
     if parsed.scheme == "chdb":
-        if parsed.path and _engine_locked_elsewhere(parsed.path):
+        if parsed.path and parsed.path not in _opened_here and _engine_locked_elsewhere(parsed.path):
             raise _busy(url)
     else:
         # Threads share the client; a shared session id would make concurrent queries fail.
         kwargs.update(autogenerate_session_id=False, connect_timeout=10, send_receive_timeout=300)
     try:
-        return clickhouse_connect.get_client(dsn=url, **kwargs)
+        client = clickhouse_connect.get_client(dsn=url, **kwargs)
     except Exception as exc:
         if any("Cannot lock file" in str(e) for e in _chain(exc)):
             raise _busy(url) from exc
         raise
+    if parsed.scheme == "chdb" and parsed.path:
+        _opened_here.add(parsed.path)
+    return client
 
 
 def get_client() -> Client:
@@ -100,10 +106,24 @@ def get_client() -> Client:
             if _client is None:
                 url = settings.CLICKHOUSE_URL
                 database = database_name(url)
-                bootstrap = _open(url, None)
+                # Connect to `default` first: the URL's database may not exist yet.
+                bootstrap = _open(url, "default")
                 bootstrap.command(f"CREATE DATABASE IF NOT EXISTS `{database}`")
-                _client = bootstrap if database == "default" else _open(url, database)
+                if database == "default":
+                    _client = bootstrap
+                else:
+                    bootstrap.close()
+                    _client = _open(url, database)
     return _client
+
+
+def open_dedicated_client() -> Client:
+    """A connection of its own, for work that must not share the process-wide client: a long
+    streaming read holds its chDB connection. The caller closes it. With a server URL this is an
+    ordinary second client."""
+    get_client()  # the database exists and, embedded, this process holds the engine
+    url = settings.CLICKHOUSE_URL
+    return _open(url, database_name(url))
 
 
 def reset_client() -> None:
