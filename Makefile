@@ -7,8 +7,10 @@ STAMP := $(VENV)/.installed
 MANAGE := cd server && ../$(PY) manage.py
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+UI := components/dashboards-ui
+UI_BUNDLE := server/dashboards/static/dashboards/app.js
 
-.PHONY: run test install browser lint bench-shipping
+.PHONY: run test install ui browser lint bench-shipping
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +20,25 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian's Chromium and its driver, for the browser tests (nothing is downloaded by the tests).
-browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver)
+# The dashboard pages' script, bundled with Chart.js from npm into static files at build time.
+$(UI)/node_modules/.installed: $(UI)/package.json $(UI)/package-lock.json
+	cd $(UI) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
-run: install
+$(UI_BUNDLE): $(UI)/node_modules/.installed $(UI)/build.mjs $(wildcard $(UI)/src/*.js)
+	cd $(UI) && node build.mjs
+
+ui: $(UI_BUNDLE)
+
+# Debian packages the tests drive for real: Chromium and its driver (browser tests; nothing is
+# downloaded by the tests) and nginx (the compose reverse-proxy config is run, not just parsed).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && \
+	  { command -v nginx >/dev/null || test -x /usr/sbin/nginx; } || \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    chromium chromium-driver nginx-light)
+
+run: install ui
 	$(MANAGE) migrate --noinput
 	$(MANAGE) migrate_clickhouse
 	$(MANAGE) ensure_superuser
@@ -32,14 +47,14 @@ run: install
 	@echo "Serving on http://localhost:$${PORT:-8000} (API docs: /api/docs/)"
 	cd server && exec ../$(BIN)/gunicorn config.wsgi:application -c config/gunicorn.conf.py
 
-test: install browser
-	$(BIN)/ruff check server tests bench
+test: install ui browser
+	$(BIN)/ruff check server tests bench grafana
 	node --test components/client/
 	$(PY) -m pytest
 
 lint: install
-	$(BIN)/ruff check server tests bench
-	$(BIN)/ruff format --check server tests bench
+	$(BIN)/ruff check server tests bench grafana
+	$(BIN)/ruff format --check server tests bench grafana
 
 bench-shipping: install
 	$(PY) bench/shipping_throughput.py

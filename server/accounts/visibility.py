@@ -91,3 +91,10 @@ def visible_filter(
     return Q(**{f"{org_field}__in": member_org_ids_subquery(user)}) | (
         Q(**{f"{org_field}__isnull": True}) & owned
     )
+
+
+def has_analytics_access(user: Any) -> bool:
+    """May `user` open Grafana (the compose deployment's /analytics)? Grafana cannot limit rows to
+    an organization, so only instance analysts may: active superusers and staff. Everybody else
+    reads the dashboards on the server's own pages, limited to their organizations."""
+    return _is_authenticated(user) and bool(user.is_active) and bool(user.is_superuser or user.is_staff)

@@ -1,3 +1,7 @@
-from django.urls import path
+from django.urls import re_path
 
-urlpatterns: list = []
+from dashboards import views
+
+urlpatterns = [
+    re_path(r"^api/analytics/grafana-auth/?$", views.grafana_auth, name="grafana-auth"),
+]

@@ -1,0 +1,165 @@
+"""SQL building blocks of the dashboards: variable filters, names beside ids, and metric/KPI
+expressions generated from the registry (server/analytics/registry.py), which alone defines what
+a number means.
+
+Rules every query follows (tests/test_grafana_dashboards.py checks them):
+- every read of `events` or a rollup is its own SELECT whose WHERE holds the organization filter
+  (ORG_FILTER, the hidden `org_ids` variable that the built-in pages force to the viewer's
+  organizations) and the dashboard's variable filters, on bare column names;
+- a multi-value variable is only ever written `${var:singlequote}`, inside
+  `(-1 IN (${v}) OR col IN (${v}))` for ids (custom all value `-1`) or
+  `('__all__' IN (${v}) OR col IN (${v}))` for text (custom all value `'__all__'`): All inserts the
+  custom all value verbatim, so an empty option list never produces `IN ()`;
+- no database name: tables are resolved in the datasource's default database;
+- rollup tables are SummingMergeTree: always sum()/sumIf() ... GROUP BY; object_names is a
+  ReplacingMergeTree: always argMax(name, updated_at) ... GROUP BY.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping
+
+from analytics.registry import ALL_METRICS, ALL_SCOPES, KPIS, DistinctMetric, Metric
+
+ID_ALL = "-1"  # custom all value of id variables
+TEXT_ALL = "'__all__'"  # custom all value of text variables (the quotes are part of it)
+ORG_VARIABLE = "org_ids"
+
+
+def ref(variable: str) -> str:
+    return "${" + variable + ":singlequote}"
+
+
+def id_filter(variable: str, column: str) -> str:
+    """`column` among the selected ids, or everything (NULLs included) when All."""
+    v = ref(variable)
+    return f"(-1 IN ({v}) OR {column} IN ({v}))"
+
+
+def text_filter(variable: str, column: str) -> str:
+    v = ref(variable)
+    return f"('__all__' IN ({v}) OR {column} IN ({v}))"
+
+
+ORG_FILTER = id_filter(ORG_VARIABLE, "org_id")
+
+# Variable name -> id column, for the id variables every dashboard may use.
+ID_VARIABLES = {
+    "organization": "org_id",
+    "project": "project_id",
+    "task": "task_id",
+    "job": "job_id",
+    "user": "user_id",
+}
+KIND_OF = {
+    "org_id": "organization",
+    "project_id": "project",
+    "task_id": "task",
+    "job_id": "job",
+    "user_id": "user",
+}
+
+
+def where(
+    time: str | None,
+    ids: Iterable[str] = (),
+    texts: Mapping[str, str] | None = None,
+    extra: Iterable[str] = (),
+) -> str:
+    """The WHERE clause of one read of a restricted table: time macro, organization filter, the
+    id variables `ids` (names from ID_VARIABLES), text variables {variable: column}, extras."""
+    parts = [time] if time else []
+    parts.append(ORG_FILTER)
+    parts += [id_filter(variable, ID_VARIABLES[variable]) for variable in ids]
+    parts += [text_filter(variable, column) for variable, column in (texts or {}).items()]
+    parts += list(extra)
+    return "WHERE " + "\n    AND ".join(parts)
+
+
+ROLLUP_TIME = "$__timeFilter(bucket)"
+EVENTS_TIME = "$__timeFilter_ms(timestamp)"
+
+
+def quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+
+def names(kind: str) -> str:
+    """A subquery of the latest name of every object of `kind` (id, name)."""
+    return (
+        "(SELECT id, argMax(name, updated_at) AS name FROM object_names"
+        f" WHERE kind = {quote(kind)} GROUP BY id)"
+    )
+
+
+def join_names(kind: str, alias: str, column: str) -> str:
+    return f"LEFT JOIN {names(kind)} AS {alias} ON {alias}.id = {column}"
+
+
+def label(name_column: str, id_column: str) -> str:
+    """`name` when known, else `#id` (a dropdown option or series label)."""
+    return f"if({name_column} = '', concat('#', toString({id_column})), {name_column})"
+
+
+# --- registry --------------------------------------------------------------------------------------
+
+
+def metric_condition(metric: Metric | DistinctMetric) -> str:
+    """The rollup rows a metric reads."""
+    if metric.metric_keys == (ALL_SCOPES,):
+        condition = "position(metric_key, '=') = 0"
+    else:
+        condition = "metric_key IN (" + ", ".join(quote(key) for key in metric.metric_keys) + ")"
+    sources = getattr(metric, "sources", ())
+    if sources:
+        condition += " AND source IN (" + ", ".join(quote(source) for source in sources) + ")"
+    return condition
+
+
+def metric(key: str) -> str:
+    """The SQL aggregate of one registry metric over rollup rows."""
+    definition = ALL_METRICS[key]
+    if isinstance(definition, DistinctMetric):
+        dimension = definition.dimension
+        return f"uniqExactIf({dimension}, {dimension} != 0 AND {metric_condition(definition)})"
+    return f"sumIf({definition.column}, {metric_condition(definition)})"
+
+
+def metrics_prefilter(keys: Iterable[str]) -> str:
+    """A WHERE condition keeping only the rows the metrics read (the rollups are sorted by
+    metric_key after org_id, so this reads fewer granules)."""
+    conditions = sorted({metric_condition(ALL_METRICS[key]) for key in keys})
+    return "(" + " OR ".join(f"({c})" for c in conditions) + ")"
+
+
+def kpi(key: str, operands: Mapping[str, str] | None = None) -> str:
+    """A registry KPI as SQL: its formula_text with every metric replaced by its aggregate (or by
+    `operands[metric]`), and every division by `nullIf(denominator, 0)`: NULL where the registry's
+    ratio() gives None, never a made-up 0 or inf."""
+    definition = KPIS[key]
+    tree = ast.parse(definition.formula_text, mode="eval").body
+    return _sql(tree, operands or {}, definition.metrics)
+
+
+_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}
+
+
+def _sql(node: ast.AST, operands: Mapping[str, str], allowed: tuple[str, ...]) -> str:
+    if isinstance(node, ast.Name):
+        if node.id not in allowed:
+            raise ValueError(f"formula names {node.id!r}, which is not one of its metrics {allowed}")
+        return operands.get(node.id) or metric(node.id)
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        return repr(node.value)
+    if isinstance(node, ast.BinOp):
+        left = _sql(node.left, operands, allowed)
+        right = _sql(node.right, operands, allowed)
+        if isinstance(node.op, ast.Div):
+            return f"({left} / nullIf({right}, 0))"
+        if type(node.op) in _OPERATORS:
+            return f"({left} {_OPERATORS[type(node.op)]} {right})"
+    raise ValueError(f"unsupported formula element {ast.dump(node)}")
