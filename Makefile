@@ -43,7 +43,6 @@ run: install ui
 	$(MANAGE) migrate_clickhouse
 	$(MANAGE) ensure_superuser
 	$(MANAGE) seed_demo --once
-	$(MANAGE) collectstatic --noinput --verbosity 0
 	@echo "Serving on http://localhost:$${PORT:-8000} (API docs: /api/docs/)"
 	cd server && exec ../$(BIN)/gunicorn config.wsgi:application -c config/gunicorn.conf.py
 

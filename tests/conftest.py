@@ -15,6 +15,16 @@ from store.migrations_runner import migrate
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A file SQLite test database (WAL, as in production) instead of the shared in-memory one:
+    the live server's threads serve requests concurrently, which in-memory SQLite answers with
+    "database table is locked"."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("django") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
 def clickhouse_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("clickhouse")
 

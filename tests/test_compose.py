@@ -352,11 +352,15 @@ def test_grafana_provisioning():
 
 def test_dockerfile():
     dockerfile = (REPO / "Dockerfile").read_text()
-    (base,) = re.findall(r"^FROM\s+(\S+)", dockerfile, re.M)
-    assert re.fullmatch(r"python:3\.11\.\d+-slim(-\w+)?", base)
+    # Two stages: Node builds the dashboard pages' script, the Python image runs the server.
+    (node, _), (base, stage) = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", dockerfile, re.M)
+    assert re.fullmatch(r"node:\d+\.\d+\.\d+-\w+(-slim)?", node)
+    assert re.fullmatch(r"python:3\.11\.\d+-slim(-\w+)?", base) and stage == ""
     assert 'pip install ".[postgres]"' in dockerfile
-    for source in re.findall(r"^COPY\s+(\S+)\s", dockerfile, re.M):
+    for source in re.findall(r"^COPY\s+(?!--from)(\S+)\s", dockerfile, re.M):
         assert (REPO / source).exists(), source
+    for built in re.findall(r"^COPY\s+--from=dashboards-ui\s+\S+\s+(\S+)", dockerfile, re.M):
+        assert built.endswith("server/dashboards/static/dashboards/app.js")
     assert "USER app" in dockerfile
     assert re.search(r'CMD \["gunicorn", "config.wsgi:application"', dockerfile)
     ignored = (REPO / ".dockerignore").read_text().split()

@@ -299,6 +299,23 @@ export function createLogger(options = {}) {
     }
   }
 
+  function describePlatform() {
+    const agent = String(globalThis.navigator?.userAgent ?? '');
+    const browsers = [['Edge', /Edg\/([\d.]+)/], ['Opera', /OPR\/([\d.]+)/], ['Firefox', /Firefox\/([\d.]+)/],
+      ['Chrome', /(?:Chrome|Chromium)\/([\d.]+)/], ['Safari', /Version\/([\d.]+).*Safari/]];
+    const systems = [['Windows', /Windows/], ['Android', /Android/], ['iOS', /iPhone|iPad/],
+      ['macOS', /Mac OS X/], ['ChromeOS', /CrOS/], ['Linux', /Linux/]];
+    const [name = 'Other', version = ''] = (() => {
+      for (const [browser, pattern] of browsers) {
+        const match = agent.match(pattern);
+        if (match) return [browser, match[1].split('.')[0]];
+      }
+      return [];
+    })();
+    const os = systems.find(([, pattern]) => pattern.test(agent))?.[0] ?? 'Other';
+    return { name, version, os, language: globalThis.navigator?.language ?? '' };
+  }
+
   function payloadObject(value) {
     if (value === null || value === undefined) return {};
     if (typeof value === 'string') {
@@ -327,6 +344,8 @@ export function createLogger(options = {}) {
     const extra = {};
     for (const [k, v] of Object.entries(f)) if (!EVENT_FIELDS.has(k)) extra[k] = v;
     const payload = { ...payloadObject(f.payload), ...extra, client_id: clientId, is_active: hasFocus() };
+    // CVAT's client describes the browser on load:cvat; the Browsers and OS panels read it.
+    if (scope === 'load:cvat' && !payload.platform) payload.platform = describePlatform();
     const event = {
       scope,
       timestamp: iso(timestampMs),

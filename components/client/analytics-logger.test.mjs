@@ -633,3 +633,26 @@ test('the number of stored events is bounded', async () => {
   assert.equal(stored.at(-1).obj_id, 7, 'the newest events are kept');
   assert.ok(errors.some((e) => e.kind === 'overflow'));
 });
+
+test('load:cvat carries the browser and OS, as CVAT clients send them', async () => {
+  const original = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  Object.defineProperty(globalThis, 'navigator', {
+    configurable: true,
+    value: { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36', language: 'en-US' },
+  });
+  try {
+    const sent = [];
+    const logger = createLogger({
+      fetch: async (url, init) => { sent.push(JSON.parse(init.body)); return new Response('{}', { status: 201 }); },
+      storage: fakeStorage(), trackActivity: false, document: null, window: null,
+    });
+    logger.log('load:cvat');
+    await logger.flush();
+    const payload = JSON.parse(sent[0].events[0].payload);
+    assert.deepEqual(payload.platform, { name: 'Chrome', version: '156', os: 'Linux', language: 'en-US' });
+    logger.destroy();
+  } finally {
+    if (original) Object.defineProperty(globalThis, 'navigator', original);
+    else delete globalThis.navigator;
+  }
+});

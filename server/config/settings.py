@@ -95,10 +95,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [("client", REPO_DIR / "components" / "client")]
-# `make run` collects static files into STATIC_ROOT; without that (tests, a bare checkout) WhiteNoise
-# serves them from their source folders instead.
+# WhiteNoise serves static files straight from their source folders (the browser logger, the
+# dashboard pages' built script), indexed once at start: no collectstatic step, and nothing under
+# the data directory (a volume in the container) to go stale.
 WHITENOISE_USE_FINDERS = True
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/analytics/login/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

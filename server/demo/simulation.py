@@ -31,6 +31,14 @@ PROJECTS = [
     ("Aerial imagery", ["building", "road", "tree", "vehicle"]),
     ("Medical scans", ["lesion", "organ"]),
 ]
+# Browsers the team uses, one per annotator (by position, so the random sequence is untouched).
+PLATFORMS = [
+    {"name": "Chrome", "version": "142", "os": "Windows"},
+    {"name": "Firefox", "version": "145", "os": "Linux"},
+    {"name": "Chrome", "version": "142", "os": "macOS"},
+    {"name": "Edge", "version": "142", "os": "Windows"},
+    {"name": "Safari", "version": "19", "os": "macOS"},
+]
 SHAPES = ["rectangle", "rectangle", "rectangle", "polygon", "polyline", "points"]
 POINTS = {"rectangle": 4, "polygon": 8, "polyline": 6, "points": 2}
 
@@ -241,6 +249,8 @@ class Simulation:
             self.totals.working_time_ms += sum(w["duration"] for w in answer["working_time"])
             previous, events = events[-1], []
 
+        platform = PLATFORMS[self.annotators().index(annotator) % len(PLATFORMS)]
+        add("load:cvat", payload=orjson.dumps({"platform": platform}).decode())
         add("load:job", payload=orjson.dumps({"mode": "annotation", "frame": job.frame}).decode())
         last_flush = t
         length = timedelta(minutes=self.rng.randint(20, 80))

@@ -1,0 +1,70 @@
+"""The built-in dashboard pages at /analytics/ (login required) and their two JSON endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from drf_spectacular.utils import extend_schema
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from analytics.errors import AnalyticsAPIView, not_found
+from dashboards.catalog import dashboard, dashboards
+from dashboards.runner import read_selection, restriction_for, run_panel, variable_options
+
+API_BASE = "analytics/api/d"
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    listed = [
+        {"uid": uid, "title": model["title"], "description": model.get("description", "")}
+        for uid, model in dashboards().items()
+    ]
+    return render(request, "dashboards/index.html", {"dashboards": listed})
+
+
+@login_required
+def dashboard_page(request: HttpRequest, uid: str) -> HttpResponse:
+    model = dashboard(uid)
+    if model is None:
+        raise Http404("No such dashboard.")
+    context = {"uid": uid, "title": model["title"], "dashboard": model, "api_base": f"/{API_BASE}/{uid}"}
+    return render(request, "dashboards/dashboard.html", context)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "dashboards/login.html"
+    redirect_authenticated_user = True
+
+
+class _DashboardAPI(AnalyticsAPIView):
+    # The pages' own endpoints: session (with CSRF) only, as the browser calls them.
+    authentication_classes = [SessionAuthentication]
+
+    def model(self, uid: str) -> dict[str, Any]:
+        model = dashboard(uid)
+        if model is None:
+            raise not_found(f"No dashboard {uid!r}.", field="uid")
+        return model
+
+
+class PanelDataView(_DashboardAPI):
+    @extend_schema(exclude=True)
+    def post(self, request: Request, uid: str, panel_id: int) -> Response:
+        model = self.model(uid)
+        selection = read_selection(model, request.data)
+        return Response(run_panel(model, panel_id, selection, restriction_for(request.user)))
+
+
+class VariableOptionsView(_DashboardAPI):
+    @extend_schema(exclude=True)
+    def post(self, request: Request, uid: str, name: str) -> Response:
+        model = self.model(uid)
+        selection = read_selection(model, request.data)
+        return Response({"options": variable_options(model, name, selection, restriction_for(request.user))})

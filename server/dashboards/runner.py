@@ -1,0 +1,186 @@
+"""Running a dashboard's panel and variable queries for the built-in pages.
+
+The browser names a dashboard, a panel (or variable), a time range and variable values; the SQL
+always comes from the dashboard JSON. It is expanded exactly as Grafana would (dashboards.macros),
+with `org_ids` forced to the viewer's organizations, and run with ClickHouse's
+`additional_table_filters` limiting the same tables again inside the engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from accounts.visibility import visible_org_ids
+from analytics.errors import AnalyticsError, not_found
+from dashboards.macros import (
+    ALL,
+    ORG_VARIABLE,
+    MacroError,
+    NothingVisible,
+    OrgRestriction,
+    all_values,
+    calculate_interval_seconds,
+    dashboard_panels,
+    dashboard_variables,
+    expand,
+)
+from events.clock import now
+from store.client import database_name, get_client
+
+MAX_ROWS = 5000
+MAX_RANGE = timedelta(days=400)
+QUERY_SETTINGS = {"max_execution_time": 30, "max_result_rows": MAX_ROWS, "result_overflow_mode": "break"}
+_RELATIVE = re.compile(r"^now(?:-(\d+)([smhdwMy]))?$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 2_592_000, "y": 31_536_000}
+
+
+def parse_time(value: Any, field: str) -> datetime:
+    """Grafana's time range forms: `now`, `now-7d` (s m h d w M y), epoch milliseconds, ISO-8601."""
+    text = str(value).strip()
+    match = _RELATIVE.match(text)
+    if match:
+        amount, unit = match.groups()
+        return now() - timedelta(seconds=int(amount) * _UNITS[unit] if amount else 0)
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text) / 1000, UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise AnalyticsError(
+            f"Cannot read {field} {text[:40]!r}: use now, now-7d, epoch ms or ISO-8601.", field=field
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Selection:
+    time_from: datetime
+    time_to: datetime
+    variables: dict[str, list[str]]
+
+
+def read_selection(dashboard: Mapping[str, Any], body: Mapping[str, Any]) -> Selection:
+    time_from = parse_time(body.get("from", "now-7d"), "from")
+    time_to = parse_time(body.get("to", "now"), "to")
+    if time_from >= time_to:
+        raise AnalyticsError("The time range must start before it ends.", field="from")
+    if time_to - time_from > MAX_RANGE:
+        raise AnalyticsError(f"The time range may span at most {MAX_RANGE.days} days.", field="from")
+    raw = body.get("variables") or {}
+    if not isinstance(raw, dict):
+        raise AnalyticsError("variables must be an object of name -> list of values.", field="variables")
+    known = {v.name for v in dashboard_variables(dashboard) if v.name != ORG_VARIABLE}
+    chosen: dict[str, list[str]] = {}
+    for name, values in raw.items():
+        if name not in known:
+            # Never ignored: org_ids in particular is the server's to set.
+            raise AnalyticsError(f"{name!r} is not a variable of this dashboard.", field=f"variables.{name}")
+        values = values if isinstance(values, list) else [values]
+        if not all(isinstance(v, str | int) for v in values) or len(values) > 200:
+            raise AnalyticsError("Variable values must be a list of strings.", field=f"variables.{name}")
+        chosen[name] = [str(v) for v in values]
+    return Selection(time_from, time_to, chosen)
+
+
+def restriction_for(user: Any) -> OrgRestriction:
+    return OrgRestriction.of(visible_org_ids(user))
+
+
+def _variables(dashboard: Mapping[str, Any], selection: Selection) -> dict[str, Any]:
+    values: dict[str, Any] = {v.name: ALL for v in dashboard_variables(dashboard) if v.include_all}
+    values.update(selection.variables)
+    return values
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    return value
+
+
+def _run(sql: str, restriction: OrgRestriction) -> dict[str, Any]:
+    try:
+        settings = {**QUERY_SETTINGS, **restriction.query_settings(database_name())}
+    except NothingVisible:
+        return {"columns": [], "rows": []}
+    result = get_client().query(sql, settings=settings)
+    return {
+        "columns": [
+            {"name": name, "type": kind.name}
+            for name, kind in zip(result.column_names, result.column_types, strict=True)
+        ],
+        "rows": [[_json_value(v) for v in row] for row in result.result_rows],
+    }
+
+
+def _expand(
+    dashboard: Mapping[str, Any],
+    sql: str,
+    selection: Selection,
+    restriction: OrgRestriction,
+    interval_seconds: float,
+) -> str | None:
+    try:
+        return expand(
+            sql,
+            time_from=selection.time_from,
+            time_to=selection.time_to,
+            interval_seconds=interval_seconds,
+            variables=_variables(dashboard, selection),
+            all_values=all_values(dashboard_variables(dashboard)),
+            restriction=restriction,
+        )
+    except NothingVisible:
+        return None
+    except MacroError as exc:
+        raise AnalyticsError(str(exc), field="variables") from None
+
+
+def run_panel(
+    dashboard: Mapping[str, Any],
+    panel_id: int,
+    selection: Selection,
+    restriction: OrgRestriction,
+    max_data_points: int = 1000,
+) -> dict[str, Any]:
+    panel = next((p for p in dashboard_panels(dashboard) if p.get("id") == panel_id), None)
+    if panel is None or not panel.get("targets"):
+        raise not_found(f"This dashboard has no panel {panel_id}.", field="panel")
+    interval = calculate_interval_seconds(
+        selection.time_from,
+        selection.time_to,
+        max_data_points=int(panel.get("maxDataPoints") or max_data_points),
+        min_interval=panel.get("interval"),
+    )
+    sql = _expand(dashboard, panel["targets"][0]["rawSql"], selection, restriction, interval)
+    return {"columns": [], "rows": []} if sql is None else _run(sql, restriction)
+
+
+def variable_options(
+    dashboard: Mapping[str, Any], name: str, selection: Selection, restriction: OrgRestriction
+) -> list[dict[str, str]]:
+    variable = next((v for v in dashboard_variables(dashboard) if v.name == name and not v.hidden), None)
+    if variable is None or variable.type != "query":
+        raise not_found(f"This dashboard has no query variable {name!r}.", field="variable")
+    sql = _expand(dashboard, variable.query, selection, restriction, 300)
+    if sql is None:
+        return []
+    result = _run(sql, restriction)
+    if len(result["columns"]) == 1:
+        return [{"value": str(r[0]), "text": str(r[0])} for r in result["rows"]]
+    return [{"value": str(r[0]), "text": str(r[1])} for r in result["rows"]]
