@@ -240,3 +240,51 @@ def test_idempotency_records_are_purged_after_their_ttl(org_api, settings):
     )
     assert purge_idempotency_records() == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_with_analytics_off_nothing_new_is_recorded(org_api, job, settings, ship, clickhouse):
+    ship()
+    before = rows(clickhouse, "SELECT count() AS n FROM events")[0]["n"]
+    settings.ANALYTICS_ENABLED = False
+    job_id = job["jobs"][0]["id"]
+    assert (
+        post(
+            org_api, [event("load:job", 0, job_id=job_id), event("draw:object", 20, job_id=job_id)]
+        ).status_code
+        == 201
+    )
+    assert org_api.patch(f"/api/jobs/{job_id}", {"state": "completed"}, format="json").status_code == 200
+    assert org_api.get("/api/projects/987654").status_code == 404
+    ship()
+    assert rows(clickhouse, "SELECT count() AS n FROM events")[0]["n"] == before
+
+
+def test_a_failed_spool_write_leaves_no_idempotency_record_so_the_retry_is_stored(
+    org_api, job, ship, clickhouse
+):
+    from events.models import IdempotencyRecord
+    from shipping.service import get_spool
+
+    job_id = job["jobs"][0]["id"]
+    batch = [event("load:job", 0, job_id=job_id), event("draw:object", 30, job_id=job_id)]
+    spool = get_spool()
+    real_append = spool.append
+
+    def broken(rows):
+        raise OSError("disk full")
+
+    spool.append = broken
+    org_api.raise_request_exception = False
+    try:
+        failed = post(org_api, batch, HTTP_IDEMPOTENCY_KEY="k-1")
+    finally:
+        spool.append = real_append
+    assert failed.status_code == 500
+    assert not IdempotencyRecord.objects.filter(key="k-1").exists()
+    retried = post(org_api, batch, HTTP_IDEMPOTENCY_KEY="k-1")
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried
+    ship()
+    assert (
+        rows(clickhouse, "SELECT count() AS n FROM events WHERE scope IN ('load:job', 'draw:object')")[0]["n"]
+        == 2
+    )

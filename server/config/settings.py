@@ -129,6 +129,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Off: no new event is recorded (server events are not emitted, client batches are validated and
+# answered but not stored); events already in the spool still ship, dashboards keep what they have.
+ANALYTICS_ENABLED = env_bool("ANALYTICS_ENABLED", True)
+
 # --- ClickHouse store -------------------------------------------------------------------
 # One setting selects the engine: chdb:///path (embedded) or http(s)://user:pass@host:8123/db.
 CLICKHOUSE_URL = env_str("CLICKHOUSE_URL", f"chdb://{DATA_DIR / 'clickhouse'}")

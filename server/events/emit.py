@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from events.clock import now
@@ -16,7 +17,7 @@ from events.context import current_scope
 from events.record import EventRecord
 from shipping.service import get_spool
 
-__all__ = ["attach_request", "emit", "emit_many", "enqueue_rows", "now"]
+__all__ = ["attach_request", "emit", "emit_many", "enqueue_rows", "now", "recording"]
 
 
 def attach_request(record: EventRecord, *, stamp_payload: bool = True) -> EventRecord:
@@ -65,7 +66,14 @@ def emit_many(records: Iterable[EventRecord], *, on_commit: bool = True) -> None
         enqueue_rows(rows)
 
 
+def recording() -> bool:
+    """ANALYTICS_ENABLED=false stops recording new events; what is already spooled still ships."""
+    return settings.ANALYTICS_ENABLED
+
+
 def enqueue_rows(rows: list[bytes]) -> None:
+    if not recording():
+        return
     scope = current_scope()
     if scope is not None:
         scope.pending.extend(rows)

@@ -18,7 +18,7 @@ from rest_framework.exceptions import ValidationError
 
 from events.client_batch import ClientBatch, ClientEvent, invalid
 from events.context import current_scope
-from events.emit import attach_request
+from events.emit import attach_request, recording
 from events.models import IdempotencyRecord
 from events.record import EventRecord
 from events.working_time import USER_ACTIVITY_SCOPE, WORKING_TIME_SCOPE, TimedEvent, compute_working_time
@@ -235,23 +235,27 @@ def ingest(
     result = IngestResult(
         events=[describe_record(r) for r in events], working_time=[describe_record(r) for r in working]
     )
-    rows = [attach_request(r, stamp_payload=False).to_row() for r in events]
+    if not recording():
+        return result  # validated and answered as usual, stored nowhere
+    rows = [r.to_row() for r in events]  # token and address were set by client_records
     rows += [attach_request(r).to_row() for r in working]
-    if idempotency_key is not None:
-        try:
-            with transaction.atomic():
-                IdempotencyRecord.objects.create(
-                    user=user,
-                    key=idempotency_key,
-                    fingerprint=batch.fingerprint,
-                    response={"events": result.events, "working_time": result.working_time},
-                )
-        except IntegrityError:
-            # A concurrent request with the same key won the race: it stores the batch.
-            return replay(IdempotencyRecord.objects.get(user=user, key=idempotency_key), batch)
-    # Spooled inside the request's transaction: if the spool write fails, the idempotency record
-    # rolls back with it and the client's retry is processed afresh.
-    get_spool().append(rows)
+    if idempotency_key is None:
+        get_spool().append(rows)
+        return result
+    try:
+        with transaction.atomic():
+            IdempotencyRecord.objects.create(
+                user=user,
+                key=idempotency_key,
+                fingerprint=batch.fingerprint,
+                response={"events": result.events, "working_time": result.working_time},
+            )
+            # Spooled inside the record's transaction: if the spool write fails, the record rolls
+            # back with it, and the client's retry is processed afresh instead of "replayed".
+            get_spool().append(rows)
+    except IntegrityError:
+        # A concurrent request with the same key won the race: it stores the batch.
+        return replay(IdempotencyRecord.objects.get(user=user, key=idempotency_key), batch)
     return result
 
 

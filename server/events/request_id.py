@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 
@@ -11,6 +12,7 @@ from events.context import request_scope
 from shipping.service import get_spool
 
 REQUEST_ID_HEADER = "X-Request-Id"
+log = logging.getLogger("events")
 
 
 class RequestIdMiddleware:
@@ -24,7 +26,14 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             if scope.pending:
                 # Durable before the client hears back: the spool write is part of the request.
-                get_spool().append(scope.pending)
+                try:
+                    get_spool().append(scope.pending)
+                except Exception:
+                    # The change itself is committed: answering 500 would tell the client it
+                    # failed. The lost events are logged loudly instead.
+                    log.exception(
+                        "could not spool %d server events of request %s", len(scope.pending), request_id
+                    )
                 scope.pending.clear()
         response[REQUEST_ID_HEADER] = request_id
         return response
