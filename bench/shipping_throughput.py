@@ -1,5 +1,5 @@
 """Shipping throughput: events/s from emit to rows in ClickHouse, spool on, at 1k and 10k batches,
-and the bare insert rate of the same rows.
+and the insert rate of the same rows with and without the materialized views.
 
 Run: `make bench-shipping` or `.venv/bin/python bench/shipping_throughput.py`.
 """
@@ -86,25 +86,38 @@ def main() -> None:
         flusher.stop()
         results.append((f"emit -> spool -> ClickHouse, batch {batch_size:,}", args.events / elapsed, elapsed))
 
-    client.command("TRUNCATE TABLE events")
     rows = [r.to_row() for r in records(args.events)]
-    started = time.perf_counter()
-    for offset in range(0, len(rows), 10_000):
-        block = rows[offset : offset + 10_000]
-        client.raw_insert(
-            "events",
-            None,
-            b"\n".join(block),
-            fmt="JSONEachRow",
-            settings={**INSERT_SETTINGS, "insert_deduplication_token": batch_token(block)},
-        )
-    elapsed = time.perf_counter() - started
-    results.append(("bare insert (JSONEachRow), batch 10,000", args.events / elapsed, elapsed))
-    assert rows_in_clickhouse() == args.events
+    views = client.query(
+        "SELECT count() FROM system.tables WHERE database = currentDatabase() AND engine = 'MaterializedView'"
+    ).result_rows[0][0]
+    # The same schema with no materialized view attached: the insert step on its own.
+    client.command("DROP TABLE IF EXISTS events_bench_no_views")
+    client.command("CREATE TABLE events_bench_no_views AS events")
+    targets = (
+        ("events", f"insert into events ({views} views), batch 10,000"),
+        ("events_bench_no_views", "insert into events (no views), batch 10,000"),
+    )
+    for table, label in targets:
+        client.command(f"TRUNCATE TABLE {table}")
+        started = time.perf_counter()
+        for offset in range(0, len(rows), 10_000):
+            block = rows[offset : offset + 10_000]
+            client.raw_insert(
+                table,
+                None,
+                b"\n".join(block),
+                fmt="JSONEachRow",
+                settings={**INSERT_SETTINGS, "insert_deduplication_token": batch_token(block)},
+            )
+        elapsed = time.perf_counter() - started
+        results.append((label, args.events / elapsed, elapsed))
+        count = client.query(f"SELECT count() FROM {table}").result_rows[0][0]
+        assert count == args.events, (table, count)
+    client.command("DROP TABLE events_bench_no_views")
 
-    print(f"{'path':<46} {'events/s':>12} {'seconds':>9}")
+    print(f"{'path':<50} {'events/s':>12} {'seconds':>9}")
     for name, rate, seconds in results:
-        print(f"{name:<46} {rate:>12,.0f} {seconds:>9.2f}")
+        print(f"{name:<50} {rate:>12,.0f} {seconds:>9.2f}")
     print("targets: >= 50,000 events/s end to end; >= 150,000 rows/s insert at 10k batches")
 
 
