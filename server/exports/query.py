@@ -21,31 +21,13 @@ from typing import IO, Any
 
 from clickhouse_connect.driver.client import Client
 
-from events.record import format_timestamp
+from events.record import EVENT_COLUMNS, format_timestamp
 from store import client as store_client
 from store.sql import load_sql
 
-# CVAT's export columns, in CVAT's order (events minus remote_addr; event_id is ours, not CVAT's).
-EXPORT_COLUMNS: tuple[str, ...] = (
-    "scope",
-    "obj_name",
-    "obj_id",
-    "obj_val",
-    "source",
-    "timestamp",
-    "count",
-    "duration",
-    "project_id",
-    "task_id",
-    "job_id",
-    "user_id",
-    "user_name",
-    "user_email",
-    "org_id",
-    "org_slug",
-    "payload",
-    "access_token_id",
-)
+# CVAT's export columns, in CVAT's order: the events table's columns (same order) without
+# remote_addr, which is never exported, and event_id, which is ours, not CVAT's.
+EXPORT_COLUMNS: tuple[str, ...] = tuple(c for c in EVENT_COLUMNS if c not in ("remote_addr", "event_id"))
 FILTER_COLUMNS: tuple[str, ...] = ("org_id", "project_id", "task_id", "job_id", "user_id")
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
 EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}
