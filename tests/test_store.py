@@ -158,3 +158,19 @@ def test_a_dedicated_client_is_a_second_connection_to_our_own_engine(clickhouse)
         assert dedicated.query("SELECT count() FROM events").result_rows == [(0,)]
     finally:
         dedicated.close()
+
+
+def test_a_fresh_data_directory_is_created_by_the_first_command(tmp_path):
+    data_dir = tmp_path / "not" / "there" / "yet"
+    env = {**os.environ, "ANALYTICS_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO / "server")}
+    env.pop("CLICKHOUSE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=REPO / "server",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (data_dir / "django.sqlite3").exists()

@@ -13,6 +13,9 @@ SERVER_DIR = REPO_DIR / "server"
 
 # Everything the embedded deployment writes lives under one directory.
 DATA_DIR = Path(env_str("ANALYTICS_DATA_DIR", str(REPO_DIR / "data"))).resolve()
+# Created here because every entry point (manage.py, gunicorn, tests) loads this module, and
+# SQLite cannot create its database file in a missing directory.
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-dev-key-change-me-in-production")
 DEBUG = env_bool("DJANGO_DEBUG", False)
