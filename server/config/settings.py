@@ -96,7 +96,6 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [("client", REPO_DIR / "components" / "client")]
 # WhiteNoise serves static files straight from their source folders (the browser logger, the
 # dashboard pages' built script), indexed once at start: no collectstatic step, and nothing under
