@@ -3,6 +3,7 @@
 from django.urls import re_path
 
 from analytics import views
+from analytics.query.views import QueryView
 
 urlpatterns = [
     re_path(r"^api/analytics/kpis/configs/?$", views.KpiConfigsView.as_view(), name="analytics-kpi-configs"),
@@ -26,4 +27,5 @@ urlpatterns = [
         views.UserRawEventsView.as_view(),
         name="analytics-user-raw",
     ),
+    re_path(r"^api/analytics/query/?$", QueryView.as_view(), name="analytics-query"),
 ]
