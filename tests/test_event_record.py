@@ -35,3 +35,20 @@ def test_a_row_has_exactly_the_events_columns_and_a_json_string_payload():
     assert set(row) == set(EVENT_COLUMNS)
     assert orjson.loads(row["payload"]) == {"a": 1}
     assert row["source"] == "server" and row["duration"] == 0
+
+
+def test_event_ids_stay_unique_across_threads_and_pool_refills():
+    import threading
+
+    found: list[list[str]] = [[] for _ in range(4)]
+
+    def make(slot: int) -> None:
+        found[slot] = [new_event_id() for _ in range(6000)]  # more than one 4,096-id pool each
+
+    threads = [threading.Thread(target=make, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    everything = [i for ids in found for i in ids]
+    assert len(set(everything)) == len(everything) == 24_000

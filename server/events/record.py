@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -44,9 +45,28 @@ def format_timestamp(moment: datetime) -> str:
     return moment.replace(tzinfo=None).isoformat(" ", "milliseconds")
 
 
+class _RandomPool(threading.local):
+    """Random bytes drawn from the OS 64 KiB at a time, per thread: one syscall per 4,096 ids
+    instead of one per event (ids are made for every event on the ingest hot path)."""
+
+    def __init__(self) -> None:
+        self.buffer = b""
+        self.offset = 0
+
+    def take16(self) -> bytearray:
+        if self.offset + 16 > len(self.buffer):
+            self.buffer, self.offset = os.urandom(65536), 0
+        chunk = bytearray(self.buffer[self.offset : self.offset + 16])
+        self.offset += 16
+        return chunk
+
+
+_random = _RandomPool()
+
+
 def new_event_id() -> str:
     """A random RFC 4122 version-4 UUID as text; several times cheaper than str(uuid.uuid4())."""
-    raw = bytearray(os.urandom(16))
+    raw = _random.take16()
     raw[6] = (raw[6] & 0x0F) | 0x40
     raw[8] = (raw[8] & 0x3F) | 0x80
     h = raw.hex()
