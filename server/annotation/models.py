@@ -220,7 +220,25 @@ class Job(TimestampedModel):
         return f"Job #{self.pk}" if self.pk is not None else None
 
 
-class Issue(TimestampedModel):
+class JobScopedIds:
+    """analytics_ids of a model that stores its job's ids on its own row (Issue, Comment)."""
+
+    organization_id: int | None
+    project_id: int | None
+    task_id: int
+    job_id: int
+
+    def analytics_ids(self) -> dict[str, Any]:
+        return {
+            "org_id": self.organization_id,
+            "org_slug": _org_slug(self),
+            "project_id": self.project_id,
+            "task_id": self.task_id,
+            "job_id": self.job_id,
+        }
+
+
+class Issue(JobScopedIds, TimestampedModel):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="issues")
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="+")
     project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
@@ -250,20 +268,11 @@ class Issue(TimestampedModel):
             self.organization_id = self.job.organization_id
         super().save(*args, **kwargs)
 
-    def analytics_ids(self) -> dict[str, Any]:
-        return {
-            "org_id": self.organization_id,
-            "org_slug": _org_slug(self),
-            "project_id": self.project_id,
-            "task_id": self.task_id,
-            "job_id": self.job_id,
-        }
-
     def analytics_name(self) -> str | None:
         return None
 
 
-class Comment(TimestampedModel):
+class Comment(JobScopedIds, TimestampedModel):
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="comments")
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="+")
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="+")
@@ -289,15 +298,6 @@ class Comment(TimestampedModel):
             self.project_id = self.issue.project_id
             self.organization_id = self.issue.organization_id
         super().save(*args, **kwargs)
-
-    def analytics_ids(self) -> dict[str, Any]:
-        return {
-            "org_id": self.organization_id,
-            "org_slug": _org_slug(self),
-            "project_id": self.project_id,
-            "task_id": self.task_id,
-            "job_id": self.job_id,
-        }
 
     def analytics_name(self) -> str | None:
         return self.message

@@ -41,10 +41,6 @@ class RequestScope:
     def remote_addr(self) -> str | None:
         return self.request.META.get("REMOTE_ADDR")
 
-    @property
-    def organization(self) -> Any:
-        return getattr(self.request, "organization", None)
-
 
 def current_scope() -> RequestScope | None:
     return getattr(_local, "scope", None)

@@ -49,11 +49,7 @@ def attach_request(record: EventRecord, *, stamp_payload: bool = True) -> EventR
 
 
 def emit(record: EventRecord, *, on_commit: bool = True) -> None:
-    row = attach_request(record).to_row()
-    if on_commit:
-        transaction.on_commit(lambda: enqueue_rows([row]), robust=False)
-    else:
-        enqueue_rows([row])
+    emit_many([record], on_commit=on_commit)
 
 
 def emit_many(records: Iterable[EventRecord], *, on_commit: bool = True) -> None:

@@ -56,18 +56,10 @@ def deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def connect() -> None:
-    models = [apps.get_model(label) for label in TRACKED_MODELS if _installed(label)]
+    models = [apps.get_model(label) for label in TRACKED_MODELS]
     models.append(get_user_model())
     for model in models:
         uid = f"analytics-{model._meta.label_lower}"
         pre_save.connect(remember_old, sender=model, dispatch_uid=f"{uid}-pre-save")
         post_save.connect(saved, sender=model, dispatch_uid=f"{uid}-post-save")
         pre_delete.connect(deleting, sender=model, dispatch_uid=f"{uid}-pre-delete")
-
-
-def _installed(label: str) -> bool:
-    try:
-        apps.get_model(label)
-    except LookupError:
-        return False
-    return True
