@@ -127,9 +127,9 @@ def test_a_retried_batch_with_the_same_token_leaves_every_rollup_sum_unchanged(c
     rows = [record.to_row() for record in records]
     token = uuid.uuid4().hex
     sink = ClickHouseSink()
-    sink.send(rows, token)
+    sink.send(b"\n".join(rows), token)
     once = both(clickhouse)
-    sink.send(rows, token)  # the flusher's retry after a lost acknowledgement
+    sink.send(b"\n".join(rows), token)  # the flusher's retry after a lost acknowledgement
     assert both(clickhouse) == once
     assert clickhouse.query("SELECT count() FROM events").result_rows[0][0] == 500
     status_changes = sum(1 for r in records if r.scope.startswith("update:") and r.obj_name in STATUS_FIELDS)
@@ -142,7 +142,7 @@ def test_two_different_batches_that_roll_up_to_identical_rows_both_count(clickho
     sink = ClickHouseSink()
     for _ in range(2):  # same rollup block, different events (and tokens)
         rows = [EventRecord("draw:object", moment, source="client", count=1, org_id=1, user_id=2).to_row()]
-        sink.send(rows, uuid.uuid4().hex)
+        sink.send(b"\n".join(rows), uuid.uuid4().hex)
     for table in TABLES:
         drawn = clickhouse.query(
             f"SELECT sum(units) FROM {table} WHERE metric_key = 'draw:object'"

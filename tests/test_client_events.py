@@ -95,7 +95,7 @@ def test_invalid_events_get_400_naming_the_field_and_store_nothing(org_api, even
 def spooled_client_events() -> int:
     """Client events waiting in the spool (server events such as send:exception do not count)."""
     conn = get_spool()._connect()
-    return sum(b'"source":"client"' in row for (row,) in conn.execute("SELECT row FROM spool_rows"))
+    return sum(row.count(b'"source":"client"') for (row,) in conn.execute("SELECT row FROM spool_rows"))
 
 
 def test_body_without_send_timestamp_gets_400(org_api):

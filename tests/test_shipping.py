@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime
@@ -37,11 +38,11 @@ class SwitchableSink:
         self.reachable = False
         self.calls = 0
 
-    def send(self, rows: list[bytes], token: str) -> None:
+    def send(self, payload: bytes, token: str) -> None:
         self.calls += 1
         if not self.reachable:
             raise ConnectionRefusedError("clickhouse:8123 unreachable")
-        self.inner.send(rows, token)
+        self.inner.send(payload, token)
 
 
 def flusher_for(spool: Spool, sink, batch_size: int = 100) -> Flusher:
@@ -69,6 +70,39 @@ def test_a_failed_batch_is_retried_with_identical_rows_and_token(tmp_path):
     assert again.attempts == 2
 
 
+def test_a_batch_takes_whole_entries_up_to_the_row_limit(tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    for n in (4, 4, 4):  # three requests of 4 rows: three entries
+        spool.append(make_rows(n))
+    first = spool.claim(10, lease_seconds=5)
+    assert first.row_count == 8 and len(first.rows) == 8  # a third entry would exceed 10 rows
+    assert first.more_waiting  # so the flusher ships the next batch without waiting
+    assert first.token == batch_token(first.rows)
+    spool.ack(first)
+    assert spool.stats().depth == 4
+    spool.append(make_rows(6))
+    second = spool.claim(2, lease_seconds=5)  # one entry alone is over the limit: it goes whole
+    assert second.row_count == 4 and second.more_waiting
+    spool.ack(second)
+    assert not spool.claim(100, lease_seconds=5).more_waiting
+
+
+def test_a_spool_file_written_with_one_row_per_entry_is_shipped(clickhouse, tmp_path):
+    path = tmp_path / "s.sqlite3"
+    with sqlite3.connect(path) as old:  # the layout before entries held several rows
+        old.execute(
+            "CREATE TABLE spool_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at REAL NOT NULL,"
+            " row BLOB NOT NULL)"
+        )
+        old.executemany(
+            "INSERT INTO spool_rows (created_at, row) VALUES (0, ?)", [(r,) for r in make_rows(5)]
+        )
+    spool = Spool(path)
+    assert spool.stats().depth == 5
+    assert flusher_for(spool, ClickHouseSink()).drain(timeout=10) == 5
+    assert count(clickhouse) == 5
+
+
 def test_a_batch_in_backoff_blocks_new_batches_until_due(tmp_path):
     spool = Spool(tmp_path / "s.sqlite3")
     spool.append(make_rows(3))
@@ -90,8 +124,8 @@ def test_a_leased_batch_is_taken_over_when_its_flusher_dies(tmp_path):
 def test_the_same_batch_delivered_twice_is_stored_once(clickhouse):
     rows = make_rows(50)
     sink = ClickHouseSink()
-    sink.send(rows, batch_token(rows))
-    sink.send(rows, batch_token(rows))
+    sink.send(b"\n".join(rows), batch_token(rows))
+    sink.send(b"\n".join(rows), batch_token(rows))
     assert count(clickhouse) == 50
 
 
@@ -99,7 +133,7 @@ def test_a_crash_between_insert_and_ack_does_not_duplicate(clickhouse, tmp_path)
     spool = Spool(tmp_path / "s.sqlite3")
     spool.append(make_rows(20))
     batch = spool.claim(100, lease_seconds=0.05)
-    ClickHouseSink().send(batch.rows, batch.token)  # inserted, but the ack is lost
+    ClickHouseSink().send(batch.payload, batch.token)  # inserted, but the ack is lost
     time.sleep(0.1)
     flusher_for(spool, ClickHouseSink()).drain(timeout=10)
     assert count(clickhouse) == 20

@@ -311,7 +311,7 @@ def test_vector_sink_body_is_what_the_source_accepts(
 ) -> None:
     url = f"http://127.0.0.1:{recorder.port}{source['path']}"
     token = "ab" * 32
-    VectorSink(url, timeout=5).send(_rows(), token)
+    VectorSink(url, timeout=5).send(b"\n".join(_rows()), token)
 
     assert len(recorder.requests) == 1
     request = recorder.requests[0]
@@ -341,5 +341,5 @@ def test_vector_sink_raises_when_vector_does_not_answer_2xx(
     recorder.status = 500
     url = f"http://127.0.0.1:{recorder.port}{source['path']}"
     with pytest.raises(SinkError, match="500"):
-        VectorSink(url, timeout=5).send(_rows(), "cd" * 32)
+        VectorSink(url, timeout=5).send(b"\n".join(_rows()), "cd" * 32)
     assert len(recorder.requests) == 1

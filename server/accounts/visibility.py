@@ -77,12 +77,23 @@ def member_org_ids_subquery(user: Any) -> Subquery:
 
 
 def visible_filter(
-    user: Any, *, org_field: str = "organization", owner_fields: tuple[str, ...] = ("owner",)
+    user: Any,
+    *,
+    org_field: str = "organization",
+    owner_fields: tuple[str, ...] = ("owner",),
+    organization: Organization | int | None = None,
 ) -> Q:
     """A Q for the rows `user` may see, for models that reach an organization through `org_field`
-    and whose owner (for rows without an organization) is at any of `owner_fields`."""
+    and whose owner (for rows without an organization) is at any of `owner_fields`; with
+    `organization`, only the visible rows of that organization."""
     if not _is_authenticated(user):
         return Q(pk__in=[])
+    if organization is not None:
+        # Rows of one organization: the owner rule (rows without one) cannot apply. Without its
+        # joins, and with a join on the (unique) membership instead of a subquery, the query is
+        # ~3x cheaper to build: the client-event path runs it on every request.
+        in_org = Q(**{org_field: organization})
+        return in_org if user.is_superuser else in_org & Q(**{f"{org_field}__members__user": user})
     if user.is_superuser:
         return Q()
     owned = Q()

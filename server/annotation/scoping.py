@@ -28,10 +28,7 @@ def visible_rows(
     `organization` (an Organization or its id) when given. Every one of these models has its own
     `organization` column, so no join is needed for the organization part."""
     queryset = model._default_manager.all() if queryset is None else queryset
-    queryset = queryset.filter(visible_filter(user, owner_fields=OWNER_FIELDS[model]))
-    if organization is not None:
-        queryset = queryset.filter(organization=organization)
-    return queryset
+    return queryset.filter(visible_filter(user, owner_fields=OWNER_FIELDS[model], organization=organization))
 
 
 def scoped(request: Any, model: type[Model], queryset: QuerySet | None = None) -> QuerySet:

@@ -60,14 +60,15 @@ def correct_clock(batch: ClientBatch, received_at: datetime) -> None:
 
 
 def _visible(kind: str, ids: set[int], user: Any, organization: Any) -> dict[int, dict[str, Any]]:
-    """The same visibility as the domain API (annotation.scoping): what a user cannot open there,
-    they cannot write analytics for."""
+    """{id: {parent}_id of each parent} of the visible rows among `ids`. The same visibility as the
+    domain API (annotation.scoping): what a user cannot open there, they cannot write analytics for."""
     from annotation.models import Job, Project, Task
     from annotation.scoping import visible_rows
 
     model = {"job": Job, "task": Task, "project": Project}[kind]
-    found = visible_rows(user, model, organization).filter(pk__in=ids).select_related("organization")
-    return {obj.pk: obj.analytics_ids() for obj in found}
+    parents = [f"{parent}_id" for parent in _PARENTS[kind]]
+    found = visible_rows(user, model, organization).filter(pk__in=ids).order_by().values_list("pk", *parents)
+    return {pk: dict(zip(parents, values, strict=True)) for pk, *values in found}
 
 
 def check_and_complete_ids(batch: ClientBatch, user: Any, organization: Any) -> None:

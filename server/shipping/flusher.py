@@ -53,11 +53,15 @@ class Flusher:
 
     def ship_once(self) -> int:
         """Ship at most one batch; the number of rows confirmed (0 if none was due or it failed)."""
+        return self._ship_next()[0]
+
+    def _ship_next(self) -> tuple[int, bool]:
+        """(rows confirmed, whether a full batch is already waiting behind this one)."""
         batch = self.spool.claim(self.batch_size, self.lease_seconds)
         if batch is None:
-            return 0
+            return 0, False
         try:
-            self.sink.send(batch.rows, batch.token)
+            self.sink.send(batch.payload, batch.token)
         except Exception as exc:  # any failure: keep the rows, retry the same batch later
             message = f"{type(exc).__name__}: {exc}"
             retry_in = self.backoff(batch.attempts)
@@ -68,16 +72,16 @@ class Flusher:
                 "shipping to %s failed (batch %s, %d rows, attempt %d), retrying in %.1fs: %s",
                 self.sink.name,
                 batch.id,
-                len(batch.rows),
+                batch.row_count,
                 batch.attempts,
                 retry_in,
                 message,
             )
-            return 0
+            return 0, False
         self.spool.ack(batch)
         self.state.last_success_at = time.time()
-        self.state.shipped_rows += len(batch.rows)
-        return len(batch.rows)
+        self.state.shipped_rows += batch.row_count
+        return batch.row_count, batch.more_waiting
 
     def drain(self, timeout: float = 30.0) -> int:
         """Ship until the spool is empty or timeout passes; for tests, benchmarks and shutdown."""
@@ -95,12 +99,13 @@ class Flusher:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                sent = self.ship_once()
+                _, more_waiting = self._ship_next()
             except Exception:  # the spool itself failed: log loudly, keep the thread alive
                 log.exception("shipping loop error")
-                sent = 0
-            if sent < self.batch_size:
-                # A short batch means we caught up: wait for more rows or the next tick.
+                more_waiting = False
+            if not more_waiting:
+                # Caught up: wait for more rows or the next tick, so that rows arriving in a
+                # trickle are shipped in batches, not one request at a time.
                 self._wake.wait(self.interval)
                 self._wake.clear()
 

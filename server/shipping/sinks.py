@@ -28,17 +28,18 @@ class SinkError(RuntimeError):
 class Sink(Protocol):
     name: str
 
-    def send(self, rows: list[bytes], token: str) -> None: ...
+    def send(self, payload: bytes, token: str) -> None:
+        """Deliver JSON rows separated by newlines (JSONEachRow), or raise."""
 
 
 class ClickHouseSink:
     name = "clickhouse"
 
-    def send(self, rows: list[bytes], token: str) -> None:
+    def send(self, payload: bytes, token: str) -> None:
         get_client().raw_insert(
             "events",
             None,
-            b"\n".join(rows),
+            payload,
             fmt="JSONEachRow",
             settings={**INSERT_SETTINGS, "insert_deduplication_token": token},
         )
@@ -54,8 +55,10 @@ class VectorSink:
         self.url = url
         self._http = urllib3.PoolManager(timeout=urllib3.Timeout(total=timeout), retries=False)
 
-    def send(self, rows: list[bytes], token: str) -> None:
-        body = b"[" + b",".join(rows) + b"]"
+    def send(self, payload: bytes, token: str) -> None:
+        # A JSON row holds no raw newline (it is escaped inside strings): the separators are the
+        # newlines between rows.
+        body = b"[" + payload.replace(b"\n", b",") + b"]"
         response = self._http.request(
             "POST",
             self.url,

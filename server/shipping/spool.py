@@ -1,9 +1,13 @@
 """A durable local spool of event rows (SQLite, WAL), shipped in fixed batches.
 
-A batch is a contiguous id range frozen when it is first claimed: a retry resends exactly the same
-rows with the same deduplication token, so ClickHouse stores a retried batch once. Rows leave the
-spool only when a sink confirmed their batch. Several processes may share one spool file: a claim is
-a lease, and a lease that runs out (its flusher died) is taken over by the next claim.
+Each append (one request's rows) is one spool entry: its JSON rows joined by newlines, and their
+number. One SQLite row per request instead of one per event makes the write, the claim and the
+delete ~100 times fewer statements on the request path (and as many fewer GIL hand-offs).
+
+A batch is a contiguous range of entries frozen when it is first claimed: a retry resends exactly
+the same rows with the same deduplication token, so ClickHouse stores a retried batch once. Rows
+leave the spool only when a sink confirmed their batch. Several processes may share one spool file:
+a claim is a lease, and a lease that runs out (its flusher died) is taken over by the next claim.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spool_rows (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     created_at REAL NOT NULL,
-    row BLOB NOT NULL
+    row BLOB NOT NULL,
+    row_count INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS spool_batches (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -38,9 +43,16 @@ CREATE TABLE IF NOT EXISTS spool_batches (
 @dataclass(frozen=True, slots=True)
 class Batch:
     id: int
-    rows: list[bytes]
+    payload: bytes  # the rows, newline-separated (JSONEachRow)
+    row_count: int
     token: str
     attempts: int
+    # Formed up to the row limit with entries left behind: the flusher should not wait to ship more.
+    more_waiting: bool = False
+
+    @property
+    def rows(self) -> list[bytes]:
+        return self.payload.split(b"\n")
 
 
 @dataclass(slots=True)
@@ -80,6 +92,9 @@ class Spool:
         self._writer_lock = threading.Lock()
         with self._connect() as conn:
             conn.executescript(_SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(spool_rows)")}
+            if "row_count" not in columns:  # a spool written before entries held several rows
+                conn.execute("ALTER TABLE spool_rows ADD COLUMN row_count INTEGER NOT NULL DEFAULT 1")
 
     def _connect(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -92,7 +107,8 @@ class Spool:
         return conn
 
     def append(self, rows: list[bytes]) -> None:
-        """Durably store rows; returns once they are committed (and fsync'd with FULL).
+        """Durably store rows (JSON objects, which never contain a raw newline) as one entry;
+        returns once they are committed (and fsync'd with FULL).
 
         Concurrent callers share commits: whoever holds the writer lock writes everything queued
         so far in one transaction, so N request threads cost one fsync, not N.
@@ -121,18 +137,18 @@ class Spool:
         created = time.time()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for entry in group:
-                conn.executemany(
-                    "INSERT INTO spool_rows (created_at, row) VALUES (?, ?)",
-                    ((created, row) for row in entry.rows),
-                )
+            conn.executemany(
+                "INSERT INTO spool_rows (created_at, row, row_count) VALUES (?, ?, ?)",
+                [(created, b"\n".join(entry.rows), len(entry.rows)) for entry in group],
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
 
     def claim(self, max_rows: int, lease_seconds: float) -> Batch | None:
-        """The oldest batch that is due (a retry), or else a new batch of up to max_rows rows.
+        """The oldest batch that is due (a retry), or else a new batch of whole entries with up to
+        max_rows rows (or one entry, if that alone has more).
 
         While an older batch waits out its backoff no new batch is formed, so a failing sink is not
         hammered and rows reach it in order.
@@ -157,28 +173,37 @@ class Spool:
                 break
             if batch_row is not None:
                 batch_id, first_id, last_id, token, attempts, _, _ = batch_row
-                rows = [
-                    r[0]
-                    for r in conn.execute(
-                        "SELECT row FROM spool_rows WHERE id BETWEEN ? AND ? ORDER BY id", (first_id, last_id)
-                    )
-                ]
-            else:
-                # Batches are contiguous and formed in id order: new rows start after the last one.
-                start = conn.execute("SELECT COALESCE(MAX(last_id), 0) FROM spool_batches").fetchone()[0]
+                more_waiting = True  # a retry: whatever came after it waits too
                 fetched = conn.execute(
-                    "SELECT id, row FROM spool_rows WHERE id > ? ORDER BY id LIMIT ?", (start, max_rows)
+                    "SELECT id, row, row_count FROM spool_rows WHERE id BETWEEN ? AND ? ORDER BY id",
+                    (first_id, last_id),
                 ).fetchall()
+            else:
+                # Batches are contiguous and formed in id order: new entries start after the last one.
+                start = conn.execute("SELECT COALESCE(MAX(last_id), 0) FROM spool_batches").fetchone()[0]
+                fetched = []
+                total = 0
+                more_waiting = False
+                # The cursor reads lazily: stopping early reads no further entries.
+                for entry in conn.execute(
+                    "SELECT id, row, row_count FROM spool_rows WHERE id > ? ORDER BY id", (start,)
+                ):
+                    if fetched and total + entry[2] > max_rows:
+                        more_waiting = True
+                        break
+                    fetched.append(entry)
+                    total += entry[2]
                 if not fetched:
                     conn.execute("COMMIT")
                     return None
-                rows = [r[1] for r in fetched]
                 first_id, last_id = fetched[0][0], fetched[-1][0]
-                token = batch_token(rows)
+                # An entry is its rows joined by b"\n": hashing entries hashes the same bytes as
+                # hashing the rows (batch_token of the rows), without splitting them.
+                token = batch_token([entry[1] for entry in fetched])
                 attempts = 0
                 batch_id = conn.execute(
                     "INSERT INTO spool_batches (first_id, last_id, row_count, token) VALUES (?, ?, ?, ?)",
-                    (first_id, last_id, len(rows), token),
+                    (first_id, last_id, total, token),
                 ).lastrowid
             conn.execute(
                 "UPDATE spool_batches SET lease_until = ?, attempts = attempts + 1 WHERE id = ?",
@@ -188,7 +213,14 @@ class Spool:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return Batch(id=batch_id, rows=rows, token=token, attempts=attempts + 1)
+        return Batch(
+            id=batch_id,
+            payload=b"\n".join(entry[1] for entry in fetched),
+            row_count=sum(entry[2] for entry in fetched),
+            token=token,
+            attempts=attempts + 1,
+            more_waiting=more_waiting,
+        )
 
     def ack(self, batch: Batch) -> None:
         """The sink confirmed the batch: only now do its rows leave the spool."""
@@ -215,7 +247,9 @@ class Spool:
 
     def stats(self) -> SpoolStats:
         conn = self._connect()
-        depth, oldest = conn.execute("SELECT COUNT(*), MIN(created_at) FROM spool_rows").fetchone()
+        depth, oldest = conn.execute(
+            "SELECT COALESCE(SUM(row_count), 0), MIN(created_at) FROM spool_rows"
+        ).fetchone()
         now = time.time()
         in_flight, failing = conn.execute(
             "SELECT COALESCE(SUM(lease_until > ?), 0), COALESCE(SUM(last_error IS NOT NULL), 0)"
