@@ -8,15 +8,18 @@ from datetime import UTC, datetime, timedelta, timezone
 import orjson
 import pytest
 
-from events.record import EVENT_COLUMNS, EventRecord, format_timestamp, new_event_id
+from events.record import EVENT_COLUMNS, EventRecord, format_timestamp, new_event_id, new_event_ids
 
 
 def test_new_event_ids_are_distinct_rfc4122_version4_uuids():
-    ids = {new_event_id() for _ in range(2000)}
+    ids = {new_event_id() for _ in range(1000)} | set(new_event_ids(1000))
     assert len(ids) == 2000
-    for text in list(ids)[:200]:
+    for text in ids:
         parsed = uuid.UUID(text)
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == text
+    # Only the version digit and two bits of the variant digit are fixed; the rest stays random.
+    assert {text[19] for text in ids} == set("89ab")
+    assert len({text[:8] for text in ids}) > 1990
 
 
 def test_timestamps_are_utc_with_milliseconds_whatever_the_input_zone():

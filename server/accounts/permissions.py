@@ -44,7 +44,11 @@ def check_organization_context(request: Any) -> None:
     user = getattr(request, "user", None)
     if organization is None or user is None or not user.is_authenticated:
         return
-    if is_superuser(user) or role_in(user, organization) is not None:
+    if is_superuser(user):
+        return
+    if role_in(user, organization) is not None:
+        # Remembered for this request only: scoping then needs no second membership lookup.
+        getattr(request, "_request", request).organization_member_verified = True
         return
     # Not the user's organization: events of this request must not be attributed to it.
     getattr(request, "_request", request).organization = None

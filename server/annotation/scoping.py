@@ -22,15 +22,34 @@ OWNER_FIELDS: dict[type[Model], tuple[str, ...]] = {
 
 
 def visible_rows(
-    user: Any, model: type[Model], organization: Any = None, queryset: QuerySet | None = None
+    user: Any,
+    model: type[Model],
+    organization: Any = None,
+    queryset: QuerySet | None = None,
+    *,
+    member_verified: bool = False,
 ) -> QuerySet:
     """Rows of `model` (Project, Task, Label, Job, Issue, Comment) that `user` may see, limited to
     `organization` (an Organization or its id) when given. Every one of these models has its own
-    `organization` column, so no join is needed for the organization part."""
+    `organization` column, so no join is needed for the organization part. `member_verified`:
+    this request already checked that `user` is a member of `organization`."""
     queryset = model._default_manager.all() if queryset is None else queryset
-    return queryset.filter(visible_filter(user, owner_fields=OWNER_FIELDS[model], organization=organization))
+    return queryset.filter(
+        visible_filter(
+            user,
+            owner_fields=OWNER_FIELDS[model],
+            organization=organization,
+            member_verified=member_verified,
+        )
+    )
 
 
 def scoped(request: Any, model: type[Model], queryset: QuerySet | None = None) -> QuerySet:
     """visible_rows() for the request's user and organization context."""
-    return visible_rows(request.user, model, getattr(request, "organization", None), queryset)
+    return visible_rows(
+        request.user,
+        model,
+        getattr(request, "organization", None),
+        queryset,
+        member_verified=getattr(request, "organization_member_verified", False),
+    )

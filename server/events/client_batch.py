@@ -81,9 +81,15 @@ class ClientBatch:
     events: list[ClientEvent]
     previous_event: ClientEvent | None
     sent_at: datetime
-    # Identifies the batch's content for Idempotency-Key replays. The send time is left out: a
-    # client retrying a batch sends the same events with a new `timestamp`.
-    fingerprint: str = ""
+    # The events as received (and previous_event), for the fingerprint.
+    received: Any = None
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the batch's content for Idempotency-Key replays; computed only for those.
+        The send time is left out: a client retrying a batch sends the same events with a new
+        `timestamp`."""
+        return hashlib.sha256(orjson.dumps(self.received, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def parse_time(value: Any, path: str) -> datetime:
@@ -189,5 +195,5 @@ def parse_batch(body: bytes, *, max_events: int) -> ClientBatch:
         events=[parse_event(raw, f"events[{i}]") for i, raw in enumerate(events)],
         previous_event=None if previous is None else parse_event(previous, "previous_event"),
         sent_at=sent_at,
-        fingerprint=hashlib.sha256(orjson.dumps([events, previous], option=orjson.OPT_SORT_KEYS)).hexdigest(),
+        received=[events, previous],
     )

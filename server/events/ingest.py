@@ -20,7 +20,7 @@ from events.client_batch import ClientBatch, ClientEvent, invalid
 from events.context import current_scope
 from events.emit import attach_request, recording
 from events.models import IdempotencyRecord
-from events.record import EventRecord
+from events.record import EventRecord, new_event_ids
 from events.working_time import USER_ACTIVITY_SCOPE, WORKING_TIME_SCOPE, TimedEvent, compute_working_time
 from shipping.service import get_spool
 
@@ -67,7 +67,9 @@ def _visible(kind: str, ids: set[int], user: Any, organization: Any) -> dict[int
 
     model = {"job": Job, "task": Task, "project": Project}[kind]
     parents = [f"{parent}_id" for parent in _PARENTS[kind]]
-    found = visible_rows(user, model, organization).filter(pk__in=ids).order_by().values_list("pk", *parents)
+    # The organization context was checked against the user's memberships (OrganizationContext).
+    rows = visible_rows(user, model, organization, member_verified=organization is not None)
+    found = rows.filter(pk__in=ids).order_by().values_list("pk", *parents)
     return {pk: dict(zip(parents, values, strict=True)) for pk, *values in found}
 
 
@@ -77,23 +79,23 @@ def check_and_complete_ids(batch: ClientBatch, user: Any, organization: Any) -> 
     The most specific id of an event is checked; its parents are filled in from it (a job implies
     its task and project) and, when the client sent them too, must agree with it.
     """
-    located = [(f"events[{i}]", e) for i, e in enumerate(batch.events)]
+    located = list(enumerate(batch.events))
     if batch.previous_event is not None:
-        located.append(("previous_event", batch.previous_event))
+        located.append((-1, batch.previous_event))
     wanted: dict[str, set[int]] = {kind: set() for kind in _PARENTS}
     for _, event in located:
-        kind = _most_specific(event)
+        kind, value = _most_specific(event)
         if kind is not None:
-            wanted[kind].add(getattr(event, f"{kind}_id"))
+            wanted[kind].add(value)
     known = {kind: _visible(kind, ids, user, organization) if ids else {} for kind, ids in wanted.items()}
     where = "in this organization" if organization is not None else "to you"
-    for path, event in located:
-        kind = _most_specific(event)
+    for index, event in located:
+        kind, value = _most_specific(event)
         if kind is None:
             continue
-        value = getattr(event, f"{kind}_id")
         ids = known[kind].get(value)
         if ids is None:
+            path = f"events[{index}]" if index >= 0 else "previous_event"
             raise invalid(
                 f"{path}.{kind}_id", f"{kind.capitalize()} {value} does not exist or is not visible {where}."
             )
@@ -102,6 +104,7 @@ def check_and_complete_ids(batch: ClientBatch, user: Any, organization: Any) -> 
             if given is None:
                 setattr(event, f"{parent}_id", expected)
             elif given != expected:
+                path = f"events[{index}]" if index >= 0 else "previous_event"
                 raise invalid(
                     f"{path}.{parent}_id",
                     f"{kind.capitalize()} {value} belongs to {parent} {expected}, not {given}.",
@@ -111,11 +114,15 @@ def check_and_complete_ids(batch: ClientBatch, user: Any, organization: Any) -> 
 _PARENTS = {"job": ("task", "project"), "task": ("project",), "project": ()}
 
 
-def _most_specific(event: ClientEvent) -> str | None:
-    for kind in ("job", "task", "project"):
-        if getattr(event, f"{kind}_id") is not None:
-            return kind
-    return None
+def _most_specific(event: ClientEvent) -> tuple[str | None, int | None]:
+    """(kind, id) of the most specific id an event names (runs for every event: no getattr)."""
+    if event.job_id is not None:
+        return "job", event.job_id
+    if event.task_id is not None:
+        return "task", event.task_id
+    if event.project_id is not None:
+        return "project", event.project_id
+    return None, None
 
 
 def working_time_records(batch: ClientBatch, actor: Actor) -> list[EventRecord]:
@@ -160,6 +167,7 @@ def client_records(batch: ClientBatch, actor: Actor) -> list[EventRecord]:
     """Stored client events: user:activity only keeps the working-time cursor going. The client's
     payload is kept as sent (no request stamp), but the token and address are the request's."""
     request = {"access_token_id": actor.access_token_id, "remote_addr": actor.remote_addr}
+    stored = [e for e in batch.events if e.scope != USER_ACTIVITY_SCOPE]
     return [
         EventRecord(
             scope=e.scope,
@@ -176,9 +184,9 @@ def client_records(batch: ClientBatch, actor: Actor) -> list[EventRecord]:
             payload=e.payload,
             **_actor_fields(actor),
             **request,
+            event_id=event_id,
         )
-        for e in batch.events
-        if e.scope != USER_ACTIVITY_SCOPE
+        for e, event_id in zip(stored, new_event_ids(len(stored)), strict=True)
     ]
 
 
@@ -208,7 +216,8 @@ def ingest(
     batch: ClientBatch, *, user: Any, organization: Any, received_at: datetime, idempotency_key: str | None
 ) -> IngestResult:
     """Store one batch. With an Idempotency-Key, a retried batch returns the first answer and
-    stores nothing: its events and working time were already counted."""
+    stores nothing: its events and working time were already counted. `organization` is the
+    request's context, already checked against the user's memberships (OrganizationContext)."""
     if idempotency_key is not None:
         previous = IdempotencyRecord.objects.filter(user=user, key=idempotency_key).first()
         if previous is not None:

@@ -37,12 +37,13 @@ EVENT_COLUMNS: tuple[str, ...] = (
 
 def format_timestamp(moment: datetime) -> str:
     """DateTime64(3) text form that ClickHouse parses in any input format: UTC, millisecond precision."""
-    if moment.tzinfo is None:
-        raise ValueError("event timestamps must be timezone-aware")
-    if moment.utcoffset():
+    # isoformat is C code, and slicing off "+00:00" is cheaper than replace(tzinfo=None): this runs
+    # for every stored event.
+    if moment.tzinfo is not UTC:
+        if moment.tzinfo is None:
+            raise ValueError("event timestamps must be timezone-aware")
         moment = moment.astimezone(UTC)
-    # isoformat is C code; this is the hot path of every stored event.
-    return moment.replace(tzinfo=None).isoformat(" ", "milliseconds")
+    return moment.isoformat(" ", "milliseconds")[:23]
 
 
 class _RandomPool(threading.local):
@@ -53,24 +54,32 @@ class _RandomPool(threading.local):
         self.buffer = b""
         self.offset = 0
 
-    def take16(self) -> bytearray:
-        if self.offset + 16 > len(self.buffer):
-            self.buffer, self.offset = os.urandom(65536), 0
-        chunk = bytearray(self.buffer[self.offset : self.offset + 16])
-        self.offset += 16
+    def take(self, size: int) -> bytes:
+        if self.offset + size > len(self.buffer):
+            self.buffer, self.offset = os.urandom(max(65536, size)), 0
+        chunk = self.buffer[self.offset : self.offset + size]
+        self.offset += size
         return chunk
 
 
 _random = _RandomPool()
+# The variant digit of a version-4 UUID is 8, 9, a or b: the top two bits of a random digit, forced.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
+def new_event_ids(n: int) -> list[str]:
+    """n random RFC 4122 version-4 UUIDs as text, from one hex() of 16n random bytes: ~4 times
+    cheaper per id than str(uuid.uuid4()) (the version and variant digits are set in the text)."""
+    h = _random.take(16 * n).hex()
+    return [
+        f"{h[o : o + 8]}-{h[o + 8 : o + 12]}-4{h[o + 13 : o + 16]}-{_VARIANT[h[o + 16]]}{h[o + 17 : o + 20]}"
+        f"-{h[o + 20 : o + 32]}"
+        for o in range(0, 32 * n, 32)
+    ]
 
 
 def new_event_id() -> str:
-    """A random RFC 4122 version-4 UUID as text; several times cheaper than str(uuid.uuid4())."""
-    raw = _random.take16()
-    raw[6] = (raw[6] & 0x0F) | 0x40
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return new_event_ids(1)[0]
 
 
 @dataclass(slots=True)
