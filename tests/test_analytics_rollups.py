@@ -32,15 +32,27 @@ SPAN = timedelta(days=3)
 
 
 def snapshot(client, table: str = "rollup_5m") -> list[tuple]:
-    """Every rollup key with its sums, merged (SummingMergeTree merges lazily)."""
+    """Every rollup key with its sums (the last four values), merged (SummingMergeTree merges
+    lazily). The organization tiers have no project/task/job/user columns."""
+    ids = "org_id" if table.startswith("rollup_org_") else "org_id, project_id, task_id, job_id, user_id"
     return client.query(
-        "SELECT bucket, org_id, project_id, task_id, job_id, user_id, source, metric_key,"
+        f"SELECT bucket, {ids}, source, metric_key,"
         " sum(events), sum(units), sum(duration_ms), sum(working_time_ms)"
         f" FROM {table} GROUP BY ALL ORDER BY ALL"
     ).result_rows
 
 
-TABLES = ("rollup_5m", "rollup_1h", "rollup_1d")
+TABLES = ("rollup_5m", "rollup_1h", "rollup_1d", "rollup_org_1h", "rollup_org_1d")
+
+
+def per_org(rows: list[tuple]) -> list[tuple]:
+    """Rows of a full tier added up per (bucket, org, source, metric_key): an organization tier."""
+    merged: dict[tuple, list[int]] = {}
+    for bucket, org_id, _project, _task, _job, _user, source, metric_key, *sums in rows:
+        total = merged.setdefault((bucket, org_id, source, metric_key), [0, 0, 0, 0])
+        for i, value in enumerate(sums):
+            total[i] += value
+    return sorted((*key, *sums) for key, sums in merged.items())
 
 
 def both(client) -> tuple[list[tuple], ...]:
@@ -88,10 +100,88 @@ def test_every_tier_gives_the_same_numbers(seeded):
 
 
 def test_the_hourly_and_daily_rollups_hold_the_five_minute_rows_summed(seeded, clickhouse):
-    five, hourly, daily = both(clickhouse)
+    five, hourly, daily, org_hourly, org_daily = both(clickhouse)
     assert hourly == coarser(five, minute=0)
     assert daily == coarser(five, minute=0, hour=0)
     assert len(daily) < len(hourly) < len(five)
+    assert org_hourly == per_org(hourly)
+    assert org_daily == per_org(daily)
+    assert len(org_daily) < len(daily) and len(org_hourly) < len(hourly)
+
+
+def test_a_scope_without_id_filters_reads_the_organization_tiers_with_the_same_numbers(seeded, monkeypatch):
+    from analytics import selectors
+
+    read: list[str] = []
+    real_rows = selectors._rows
+
+    def recording_rows(name: str, params: dict) -> list:
+        read.append(params["table"])
+        return real_rows(name, params)
+
+    monkeypatch.setattr(selectors, "_rows", recording_rows)
+    names = [*METRICS, "active_users", "jobs_worked"]
+    start = int(START.timestamp())
+    cases = [
+        (scope, grid)
+        for scope in (Scope(), Scope(org_ids=(1, 2)))
+        for grid in (Grid(start + 7200, 86_400, 2), Grid(start, 3600, 72))
+    ]
+    fast = [metric_series(scope, grid, names) for scope, grid in cases]
+    # Sums and distinct counts (from the tiers' uniqExact states), one query each.
+    assert read == ["rollup_org_1d", "rollup_org_1h"] * 2
+
+    monkeypatch.setattr(selectors, "org_rollup_table", lambda *bounds: None)
+    read.clear()
+    full = [metric_series(scope, grid, names) for scope, grid in cases]
+    assert set(read) == {"rollup_1d", "rollup_1h"}
+    for a, b in zip(fast, full, strict=True):
+        assert a.values == b.values and a.totals == b.totals
+    assert fast[0].totals["objects_drawn"] > 0
+
+    # With an id filter the organization tiers cannot answer.
+    monkeypatch.undo()
+    monkeypatch.setattr(selectors, "_rows", recording_rows)
+    read.clear()
+    metric_series(Scope(user_ids=(1,)), Grid(start + 7200, 86_400, 2), ["events"])
+    assert read == ["rollup_1d"]
+
+
+def test_distinct_counts_of_the_organization_tiers_stay_exact_when_their_parts_merge(seeded, clickhouse):
+    more = random_events(random.Random(5), 2000, START, SPAN)  # the same users and jobs, again
+    insert_events(clickhouse, more)
+    everything = [*seeded, *more]
+    names = ["active_users", "jobs_touched", "jobs_worked", "events"]
+    start = int(START.timestamp()) + 7200
+    for table in ("rollup_org_1d", "rollup_org_1h"):
+        clickhouse.command(f"OPTIMIZE TABLE {table} FINAL")
+    assert (
+        clickhouse.query(
+            "SELECT count() FROM system.parts WHERE active AND table = 'rollup_org_1d'"
+        ).result_rows[0][0]
+        <= 2
+    )
+    for grid in (Grid(start, 86_400, 2), Grid(start, 3600, 48)):
+        series = metric_series(Scope(), grid, names)
+        for i in range(grid.count):
+            a, b = grid.start + i * grid.step, grid.start + (i + 1) * grid.step
+            assert {n: series.values[n][i] for n in names} == totals(in_range(everything, a, b), names)
+        assert series.totals == totals(in_range(everything, grid.start, grid.end), names)
+
+
+def test_the_migration_copies_existing_rollups_into_the_organization_tiers_once(seeded, clickhouse):
+    from store.sql import split_statements
+
+    from_views = both(clickhouse)
+    migration = (settings.REPO_DIR / "clickhouse/migrations/0011_org_rollups.sql").read_text()
+    copies = [sql for sql in split_statements(migration) if sql.lstrip().startswith("INSERT")]
+    assert len(copies) == 2
+    for table in ("rollup_org_1h", "rollup_org_1d"):
+        clickhouse.command(f"TRUNCATE TABLE {table}")
+    for _ in range(2):  # a migration interrupted after the copy runs again: nothing counts twice
+        for sql in copies:
+            clickhouse.command(sql)
+        assert both(clickhouse) == from_views
 
 
 def test_status_changes_get_their_own_key_and_other_updates_do_not(clickhouse):
@@ -134,7 +224,7 @@ def test_a_retried_batch_with_the_same_token_leaves_every_rollup_sum_unchanged(c
     assert clickhouse.query("SELECT count() FROM events").result_rows[0][0] == 500
     status_changes = sum(1 for r in records if r.scope.startswith("update:") and r.obj_name in STATUS_FIELDS)
     for table in once:
-        assert sum(row[8] for row in table) == 500 + status_changes
+        assert sum(row[-4] for row in table) == 500 + status_changes
 
 
 def test_two_different_batches_that_roll_up_to_identical_rows_both_count(clickhouse):

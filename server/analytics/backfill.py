@@ -2,8 +2,9 @@
 
 For each month: empty the staging tables, run the two materialized views' SELECTs over that month
 of `events` into rollup_5m_backfill, roll those rows up by hour into rollup_1h_backfill and by day
-into rollup_1d_backfill (as rollup_1h_mv and rollup_1d_mv do), then `REPLACE PARTITION` the month
-of rollup_5m, rollup_1h and rollup_1d with them. The result only
+into rollup_1d_backfill (as rollup_1h_mv and rollup_1d_mv do), and those per organization into
+rollup_org_1h_backfill and rollup_org_1d_backfill, then `REPLACE PARTITION` the month of every
+rollup tier with them. The result only
 depends on `events`, so running it twice changes nothing, and readers never see a half-built
 month (the swap is atomic).
 
@@ -25,7 +26,13 @@ from store.client import get_client
 from store.sql import load_sql
 
 # (rollup tier, its staging table)
-TIERS = (("5m", "rollup_5m_backfill"), ("1h", "rollup_1h_backfill"), ("1d", "rollup_1d_backfill"))
+TIERS = (
+    ("5m", "rollup_5m_backfill"),
+    ("1h", "rollup_1h_backfill"),
+    ("1d", "rollup_1d_backfill"),
+    ("org_1h", "rollup_org_1h_backfill"),
+    ("org_1d", "rollup_org_1d_backfill"),
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,11 @@ def rebuild_month(month: int) -> MonthResult:
     client.command(_sql("backfill_status"), parameters={"month": month})
     client.command(_sql("backfill_hourly"))
     client.command(_sql("backfill_daily"))
+    for tier in ("1h", "1d"):
+        client.command(
+            _sql("backfill_org_tiers"),
+            parameters={"source_table": f"rollup_{tier}_backfill", "target": f"rollup_org_{tier}_backfill"},
+        )
     staged = client.query(_sql("backfill_staged_rows")).result_rows[0][0]
     if staged:
         for tier, _ in TIERS:

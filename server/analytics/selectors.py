@@ -32,6 +32,10 @@ ID_FILTERS = ("project_ids", "task_ids", "job_ids", "user_ids")
 # The rollup tiers, coarsest first: each holds the same sums as rollup_5m, pre-added over longer
 # buckets (rollup_1h is filled from rollup_5m's inserts, rollup_1d from rollup_1h's).
 TIERS = ((86_400, "rollup_1d"), (3600, "rollup_1h"), (300, "rollup_5m"))
+# The organization tiers: the same sums per organization only (no project/task/job/user columns),
+# with exact uniqExact states of the users and jobs behind each row for the distinct counts.
+ORG_TIERS = ((86_400, "rollup_org_1d"), (3600, "rollup_org_1h"))
+ORG_DISTINCT_STATES = {"user_id": "users", "job_id": "jobs"}
 
 
 def rollup_table(*bounds: int) -> str:
@@ -43,6 +47,14 @@ def rollup_table(*bounds: int) -> str:
     raise ValueError(f"bounds {bounds} are not multiples of 5 minutes")
 
 
+def org_rollup_table(*bounds: int) -> str | None:
+    """The coarsest organization tier whose buckets tile every bound, or None (5-minute bounds)."""
+    for seconds, table in ORG_TIERS:
+        if all(bound % seconds == 0 for bound in bounds):
+            return table
+    return None
+
+
 @dataclass(frozen=True)
 class Scope:
     org_ids: tuple[int, ...] | None = None
@@ -50,6 +62,11 @@ class Scope:
     task_ids: tuple[int, ...] = ()
     job_ids: tuple[int, ...] = ()
     user_ids: tuple[int, ...] = ()
+
+    @property
+    def by_organization_only(self) -> bool:
+        """No project/task/job/user filter: the organization tiers can answer additive metrics."""
+        return not (self.project_ids or self.task_ids or self.job_ids or self.user_ids)
 
     @property
     def sees_nothing(self) -> bool:
@@ -70,6 +87,16 @@ class Scope:
 
 def _rows(name: str, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
     return get_client().query(load_sql(f"queries/analytics/{name}.sql"), parameters=params).result_rows
+
+
+def _sum_rows(scope: Scope, start: int, end: int, step: int, keys: dict[str, Any]) -> Sequence[Sequence[Any]]:
+    """(i, metric_key, source, events, units, duration_ms, working_time_ms) per bucket i of `step`
+    seconds from `start`: from an organization tier when the scope allows, else a full tier."""
+    params = {**scope.params(), **keys, "start": start, "end": end, "step": step}
+    org_table = org_rollup_table(start, end, step) if scope.by_organization_only else None
+    if org_table is not None:
+        return _rows("org_metric_sums", {**params, "table": org_table})
+    return _rows("metric_sums", {**params, "table": rollup_table(start, step)})
 
 
 def _key_params(metrics: Iterable[Metric | DistinctMetric]) -> dict[str, Any]:
@@ -110,33 +137,45 @@ def _additive_into(rows: Iterable[Sequence[Any]], metrics: list[Metric], add: An
             add(key, name, sums[column])
 
 
-# metric_series.sql has four distinct-count slots (d0..d3); a request with more distinct metrics
-# than DISTINCT_SLOTS takes one more query per DISTINCT_SLOTS of them.
-_SQL_SLOTS = 4
+# metric_distinct.sql and org_metric_series.sql have two distinct-count slots (d0, d1); a request
+# with more distinct metrics than DISTINCT_SLOTS takes one more query per DISTINCT_SLOTS of them.
+# Two, because no KPI needs more, and every slot costs its query ~1 ms even when switched off.
+_SQL_SLOTS = 2
 DISTINCT_SLOTS = _SQL_SLOTS
 
 
-def _distinct_params(metrics: Sequence[DistinctMetric]) -> dict[str, Any]:
+def _distinct_params(metrics: Sequence[DistinctMetric], *, org_tier: bool) -> dict[str, Any]:
+    """The slots' parameters: the id column to count (`dk_dim`), or on an organization tier the
+    state column that holds it (`dk_state`)."""
     params: dict[str, Any] = {}
     for k in range(_SQL_SLOTS):
         metric = metrics[k] if k < len(metrics) else None
         keys = _key_params([metric]) if metric else {"metric_keys": [], "all_keys": False}
+        dimension = metric.dimension if metric else "user_id"
         params.update(
             {
                 f"d{k}_on": metric is not None,
-                f"d{k}_dim": metric.dimension if metric else "user_id",
                 f"d{k}_keys": keys["metric_keys"],
                 f"d{k}_all": keys["all_keys"],
             }
         )
+        if org_tier:
+            params[f"d{k}_state"] = ORG_DISTINCT_STATES[dimension]
+        else:
+            params[f"d{k}_dim"] = dimension
     return params
 
 
 def metric_series(scope: Scope, grid: Grid, names: Sequence[str]) -> MetricSeries:
     """Values of the named metrics (additive and distinct) in every bucket of `grid`, zero-filled,
     and their totals over the grid: the sum of the buckets for additive metrics, a distinct count
-    over the whole range (not a sum) for distinct ones. One query: metric_sums.sql without
-    distinct metrics, metric_series.sql with (one more per DISTINCT_SLOTS beyond the first)."""
+    over the whole range (not a sum) for distinct ones.
+
+    A scope without project/task/job/user filters on an hour- or day-aligned grid reads an
+    organization tier: one query (org_metric_sums.sql, or org_metric_series.sql with distinct
+    counts). Otherwise a full tier: metric_sums.sql for the additive metrics and
+    metric_distinct.sql for the distinct ones. Each DISTINCT_SLOTS distinct metrics beyond the
+    first take one more query."""
     unknown = [name for name in names if name not in ALL_METRICS]
     if unknown:
         raise KeyError(f"unknown metrics {unknown}")
@@ -148,36 +187,49 @@ def metric_series(scope: Scope, grid: Grid, names: Sequence[str]) -> MetricSerie
         return result
     additive = [METRICS[name] for name in names if name in METRICS]
     distinct = [DISTINCT_METRICS[name] for name in names if name in DISTINCT_METRICS]
-    base = {
-        **scope.params(),
-        "start": grid.start,
-        "end": grid.end,
-        "step": grid.step,
-        "table": rollup_table(grid.start, grid.step),
-    }
+    chunks = [distinct[k : k + DISTINCT_SLOTS] for k in range(0, len(distinct), DISTINCT_SLOTS)]
+    base = {**scope.params(), "start": grid.start, "end": grid.end, "step": grid.step}
+    org_table = org_rollup_table(grid.start, grid.end, grid.step) if scope.by_organization_only else None
+    if any(metric.dimension not in ORG_DISTINCT_STATES for metric in distinct):
+        org_table = None
 
     def add(i: int, name: str, value: int) -> None:
         result.values[name][i] += value
 
-    if not distinct:
-        rows = _rows("metric_sums", {**base, **_key_params(additive)})
+    def set_count(metric: DistinctMetric, i: int, is_total: bool, count: int) -> None:
+        if is_total:
+            result.totals[metric.key] = count
+        else:
+            result.values[metric.key][i] = count
+
+    if org_table is not None and not chunks:
+        rows = _rows("org_metric_sums", {**base, **_key_params(additive), "table": org_table})
         _additive_into(rows, additive, add)
-    for n, chunk in enumerate(
-        distinct[k : k + DISTINCT_SLOTS] for k in range(0, len(distinct), DISTINCT_SLOTS)
-    ):
-        with_additive = additive if n == 0 else []
-        params = {**base, **_key_params([*with_additive, *chunk]), **_distinct_params(chunk)}
-        rows = _rows("metric_series", params)
-        sums = [row[:3] + row[5:9] for row in rows if not row[3]]
-        _additive_into(sums, with_additive, add)
-        for row in rows:
-            if row[3]:  # distinct_row
-                i, is_total, counts = row[0], row[4], row[9:]
+    elif org_table is not None:
+        for n, chunk in enumerate(chunks):
+            with_additive = additive if n == 0 else []
+            params = {
+                **base,
+                **_key_params([*with_additive, *chunk]),
+                **_distinct_params(chunk, org_tier=True),
+                "table": org_table,
+            }
+            rows = _rows("org_metric_series", params)
+            _additive_into([row[:3] + row[5:9] for row in rows if not row[3]], with_additive, add)
+            for row in rows:
+                if row[3]:  # distinct_row
+                    for metric, count in zip(chunk, row[9:], strict=False):
+                        set_count(metric, row[0], row[4], count)
+    else:
+        table = rollup_table(grid.start, grid.step)
+        if additive:
+            rows = _rows("metric_sums", {**base, **_key_params(additive), "table": table})
+            _additive_into(rows, additive, add)
+        for chunk in chunks:
+            params = {**base, **_key_params(chunk), **_distinct_params(chunk, org_tier=False), "table": table}
+            for i, is_total, *counts in _rows("metric_distinct", params):
                 for metric, count in zip(chunk, counts, strict=False):
-                    if is_total:
-                        result.totals[metric.key] = count
-                    else:
-                        result.values[metric.key][i] = count
+                    set_count(metric, i, is_total, count)
     for metric in additive:
         result.totals[metric.key] = sum(result.values[metric.key])
     return result
@@ -237,16 +289,8 @@ def key_totals(scope: Scope, start: int, end: int, metric_keys: Sequence[str]) -
     totals = dict.fromkeys(metric_keys, 0)
     if scope.sees_nothing or not metric_keys:
         return totals
-    params = {
-        **scope.params(),
-        "start": start,
-        "end": end,
-        "step": max(end - start, 1),
-        "metric_keys": list(metric_keys),
-        "all_keys": False,
-        "table": rollup_table(start, end),
-    }
-    for _i, metric_key, _source, events, *_ in _rows("metric_sums", params):
+    keys = {"metric_keys": list(metric_keys), "all_keys": False}
+    for _i, metric_key, _source, events, *_ in _sum_rows(scope, start, end, max(end - start, 1), keys):
         totals[metric_key] += events
     return totals
 
