@@ -1,7 +1,7 @@
 -- Additive rollup sums per time bucket, two id columns (dim_a, dim_b: e.g. project_id and job_id;
 -- pass the same column twice for one), metric_key and source, for one scope. Used where the
 -- caller needs the numbers broken down, e.g. the per-user summary (per day, project and job).
--- Same filters and bucket convention as metric_series.sql.
+-- Same filters and bucket convention as metric_sums.sql.
 SELECT
     intDiv(toUInt32(bucket) - {start:UInt32}, {step:UInt32}) AS i,
     {dim_a:Identifier} AS a,
