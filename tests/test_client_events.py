@@ -137,6 +137,26 @@ def test_ids_of_another_organization_are_rejected(org_api, job, make_user, api):
     assert "not visible" in response.json()["events[0].job_id"][0]
 
 
+@pytest.mark.django_db
+def test_the_id_check_without_a_verified_membership_looks_it_up(org_api, job, make_user):
+    from rest_framework.exceptions import ValidationError
+
+    from accounts.models import Organization
+    from events.client_batch import parse_batch
+    from events.ingest import check_and_complete_ids
+
+    acme = Organization.objects.get(slug="acme")
+    body = json.dumps(
+        {"events": [event("load:job", 0, job_id=job["jobs"][0]["id"])], "timestamp": iso(CLIENT_NOW)}
+    )
+    outsider = make_user("outsider")  # not a member of acme
+    with pytest.raises(ValidationError, match="not visible"):
+        check_and_complete_ids(parse_batch(body.encode(), max_events=10), outsider, acme)
+    batch = parse_batch(body.encode(), max_events=10)
+    check_and_complete_ids(batch, org_api.user, acme)  # a member, looked up
+    assert batch.events[0].task_id == job["tasks"][0]["id"]
+
+
 def test_unknown_and_inconsistent_ids_are_rejected(org_api, job):
     assert "events[0].task_id" in post(org_api, [event("load:cvat", 0, task_id=424242)]).json()
     wrong_task = job["tasks"][0]["id"] + 1000

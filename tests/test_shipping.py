@@ -59,15 +59,57 @@ def test_rows_are_spooled_durably_and_survive_reopening(tmp_path):
 
 def test_a_failed_batch_is_retried_with_identical_rows_and_token(tmp_path):
     spool = Spool(tmp_path / "s.sqlite3")
-    spool.append(make_rows(10))
-    first = spool.claim(4, lease_seconds=5)
+    for n in (4, 4, 4):  # three requests: three entries
+        spool.append(make_rows(n, scope=f"create:task{n}"))
+    first = spool.claim(10, lease_seconds=5)
+    assert first.row_count == 8  # the first two entries
     spool.fail(first, "boom", retry_in=0)
     spool.append(make_rows(3, scope="update:task"))  # arrives meanwhile: must not join the retry
     again = spool.claim(100, lease_seconds=5)
     assert again.id == first.id
-    assert again.rows == first.rows
+    assert again.payload == first.payload and again.row_count == 8
     assert again.token == first.token == batch_token(first.rows)
     assert again.attempts == 2
+
+
+def test_a_batch_claimed_before_the_upgrade_is_retried_as_it_was(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    rows = make_rows(5)
+    with sqlite3.connect(path) as old:  # the layout before entries held several rows, mid-retry
+        old.execute(
+            "CREATE TABLE spool_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at REAL NOT NULL,"
+            " row BLOB NOT NULL)"
+        )
+        old.executemany("INSERT INTO spool_rows (created_at, row) VALUES (0, ?)", [(r,) for r in rows])
+        old.execute(
+            "CREATE TABLE spool_batches (id INTEGER PRIMARY KEY AUTOINCREMENT, first_id INTEGER NOT NULL,"
+            " last_id INTEGER NOT NULL, row_count INTEGER NOT NULL, token TEXT NOT NULL,"
+            " attempts INTEGER NOT NULL DEFAULT 0, lease_until REAL NOT NULL DEFAULT 0,"
+            " next_attempt_at REAL NOT NULL DEFAULT 0, last_error TEXT)"
+        )
+        old.execute(
+            "INSERT INTO spool_batches (first_id, last_id, row_count, token, attempts)"
+            " VALUES (1, 3, 3, ?, 1)",
+            (batch_token(rows[:3]),),
+        )
+    spool = Spool(path)
+    retry = spool.claim(100, lease_seconds=5)
+    assert retry.rows == rows[:3] and retry.token == batch_token(rows[:3]) and retry.attempts == 2
+    spool.ack(retry)
+    rest = spool.claim(100, lease_seconds=5)
+    assert rest.rows == rows[3:] and not rest.more_waiting
+
+
+def test_an_append_larger_than_a_batch_is_stored_as_several_entries(tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3", max_entry_rows=4)
+    rows = make_rows(10)  # e.g. the server events of deleting a large project
+    spool.append(rows)
+    shipped = []
+    while (batch := spool.claim(4, lease_seconds=5)) is not None:
+        assert batch.row_count <= 4
+        shipped += batch.rows
+        spool.ack(batch)
+    assert shipped == rows
 
 
 def test_a_batch_takes_whole_entries_up_to_the_row_limit(tmp_path):

@@ -13,7 +13,8 @@
 -- Filled like the other tiers, by views on the tier below (the deduplication token of a retried
 -- batch is passed down the chain, and the window on each target drops the retried block here too).
 -- Existing rollups are copied before the views exist, and only into an empty table, so running
--- this file again after an interruption does not count anything twice. With a ClickHouse server
+-- this file again after an interruption does not count anything twice (a copy interrupted half-way
+-- stays partial: run `manage.py backfill_rollups` after such a failure). With a ClickHouse server
 -- that receives events while this migration runs (through Vector), a block that lands between the
 -- copy and the view is missing here: `manage.py backfill_rollups` rebuilds every tier exactly.
 CREATE TABLE IF NOT EXISTS rollup_org_1h

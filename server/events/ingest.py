@@ -59,7 +59,9 @@ def correct_clock(batch: ClientBatch, received_at: datetime) -> None:
         batch.previous_event.timestamp += shift
 
 
-def _visible(kind: str, ids: set[int], user: Any, organization: Any) -> dict[int, dict[str, Any]]:
+def _visible(
+    kind: str, ids: set[int], user: Any, organization: Any, member_verified: bool
+) -> dict[int, dict[str, Any]]:
     """{id: {parent}_id of each parent} of the visible rows among `ids`. The same visibility as the
     domain API (annotation.scoping): what a user cannot open there, they cannot write analytics for."""
     from annotation.models import Job, Project, Task
@@ -67,13 +69,14 @@ def _visible(kind: str, ids: set[int], user: Any, organization: Any) -> dict[int
 
     model = {"job": Job, "task": Task, "project": Project}[kind]
     parents = [f"{parent}_id" for parent in _PARENTS[kind]]
-    # The organization context was checked against the user's memberships (OrganizationContext).
-    rows = visible_rows(user, model, organization, member_verified=organization is not None)
+    rows = visible_rows(user, model, organization, member_verified=member_verified)
     found = rows.filter(pk__in=ids).order_by().values_list("pk", *parents)
     return {pk: dict(zip(parents, values, strict=True)) for pk, *values in found}
 
 
-def check_and_complete_ids(batch: ClientBatch, user: Any, organization: Any) -> None:
+def check_and_complete_ids(
+    batch: ClientBatch, user: Any, organization: Any, *, member_verified: bool = False
+) -> None:
     """Referenced jobs/tasks/projects must exist and be visible in the current organization.
 
     The most specific id of an event is checked; its parents are filled in from it (a job implies
@@ -87,7 +90,10 @@ def check_and_complete_ids(batch: ClientBatch, user: Any, organization: Any) -> 
         kind, value = _most_specific(event)
         if kind is not None:
             wanted[kind].add(value)
-    known = {kind: _visible(kind, ids, user, organization) if ids else {} for kind, ids in wanted.items()}
+    known = {
+        kind: _visible(kind, ids, user, organization, member_verified) if ids else {}
+        for kind, ids in wanted.items()
+    }
     where = "in this organization" if organization is not None else "to you"
     for index, event in located:
         kind, value = _most_specific(event)
@@ -213,11 +219,18 @@ def describe_record(record: EventRecord) -> dict[str, Any]:
 
 
 def ingest(
-    batch: ClientBatch, *, user: Any, organization: Any, received_at: datetime, idempotency_key: str | None
+    batch: ClientBatch,
+    *,
+    user: Any,
+    organization: Any,
+    received_at: datetime,
+    idempotency_key: str | None,
+    member_verified: bool = False,
 ) -> IngestResult:
     """Store one batch. With an Idempotency-Key, a retried batch returns the first answer and
-    stores nothing: its events and working time were already counted. `organization` is the
-    request's context, already checked against the user's memberships (OrganizationContext)."""
+    stores nothing: its events and working time were already counted. `member_verified`: this
+    request already found the user's membership of `organization` (OrganizationContext), so the
+    id checks need not look it up again."""
     if idempotency_key is not None:
         previous = IdempotencyRecord.objects.filter(user=user, key=idempotency_key).first()
         if previous is not None:
@@ -225,7 +238,7 @@ def ingest(
 
     correct_clock(batch, received_at)
     org_id = getattr(organization, "pk", None)
-    check_and_complete_ids(batch, user, organization)
+    check_and_complete_ids(batch, user, organization, member_verified=member_verified)
     scope = current_scope()
     actor = Actor(
         user_id=user.pk,

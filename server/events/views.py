@@ -93,6 +93,7 @@ class ClientEventsView(APIView):
             organization=getattr(request, "organization", None),
             received_at=received_at,
             idempotency_key=idempotency_key(request),
+            member_verified=getattr(request, "organization_member_verified", False),
         )
         response = HttpResponse(
             orjson.dumps({"events": result.events, "working_time": result.working_time}),

@@ -20,7 +20,11 @@ def get_spool() -> Spool:
     if _spool is None:
         with _lock:
             if _spool is None:
-                _spool = Spool(settings.SPOOL_PATH, synchronous=settings.SPOOL_SYNCHRONOUS)
+                _spool = Spool(
+                    settings.SPOOL_PATH,
+                    synchronous=settings.SPOOL_SYNCHRONOUS,
+                    max_entry_rows=settings.SHIP_BATCH_SIZE,
+                )
     return _spool
 
 

@@ -81,20 +81,32 @@ def batch_token(rows: list[bytes]) -> str:
 
 
 class Spool:
-    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+    def __init__(self, path: Path, *, synchronous: str = "FULL", max_entry_rows: int = 10_000) -> None:
+        """`max_entry_rows`: an append with more rows is stored as several entries, so that a batch
+        of whole entries never needs to exceed the flusher's batch size (a request that deletes a
+        large project emits one server event per deleted object)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._synchronous = synchronous
+        self._max_entry_rows = max(1, max_entry_rows)
         self._local = threading.local()
         # Group commit: appends that arrive while one is being fsync'd are written together.
         self._queue: list[_Append] = []
         self._queue_lock = threading.Lock()
         self._writer_lock = threading.Lock()
-        with self._connect() as conn:
-            conn.executescript(_SCHEMA)
+        conn = self._connect()
+        conn.executescript(_SCHEMA)
+        # A spool written before entries held several rows gets their count. Under the write lock:
+        # several processes opening the same old file must not both add the column.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
             columns = {row[1] for row in conn.execute("PRAGMA table_info(spool_rows)")}
-            if "row_count" not in columns:  # a spool written before entries held several rows
+            if "row_count" not in columns:
                 conn.execute("ALTER TABLE spool_rows ADD COLUMN row_count INTEGER NOT NULL DEFAULT 1")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     def _connect(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -137,9 +149,14 @@ class Spool:
         created = time.time()
         conn.execute("BEGIN IMMEDIATE")
         try:
+            size = self._max_entry_rows
             conn.executemany(
                 "INSERT INTO spool_rows (created_at, row, row_count) VALUES (?, ?, ?)",
-                [(created, b"\n".join(entry.rows), len(entry.rows)) for entry in group],
+                [
+                    (created, b"\n".join(entry.rows[i : i + size]), len(entry.rows[i : i + size]))
+                    for entry in group
+                    for i in range(0, len(entry.rows), size)
+                ],
             )
             conn.execute("COMMIT")
         except BaseException:
