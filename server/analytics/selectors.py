@@ -272,14 +272,22 @@ def metric_rows(scope: Scope, grid: Grid, names: Sequence[str], dims: tuple[str,
         "dim_b": dims[1],
     }
     empty = dict.fromkeys(names, 0)
+    # Which metrics a (metric_key, source) feeds, worked out once per pair, not once per row.
+    routes: dict[tuple[str, str], tuple[list[tuple[str, int]], list[tuple[str, int]]]] = {}
     for i, a, b, metric_key, source, *sums in _rows("metric_rows", params):
+        route = routes.get((metric_key, source))
+        if route is None:
+            route = (
+                [(m.key, _COLUMN_INDEX[m.column]) for m in additive if m.matches(metric_key, source)],
+                [(m.key, dims.index(m.dimension)) for m in distinct if m.matches(metric_key)],
+            )
+            routes[(metric_key, source)] = route
         values = result.values.setdefault((i, a, b), dict(empty))
-        for metric in additive:
-            if metric.matches(metric_key, source):
-                values[metric.key] += sums[_COLUMN_INDEX[metric.column]]
-        for metric in distinct:
-            if metric.matches(metric_key) and (a if metric.dimension == dims[0] else b) != 0:
-                values[metric.key] = 1
+        for name, column in route[0]:
+            values[name] += sums[column]
+        for name, dim in route[1]:
+            if (a, b)[dim] != 0:
+                values[name] = 1
     return result
 
 
