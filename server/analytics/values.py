@@ -34,10 +34,11 @@ class Values:
 
 def kpi_values(scope: Scope, grid: Grid, kpis: Sequence[KPI]) -> Values:
     series = metric_series(scope, grid, metrics_for(list(kpis)))
+    buckets = [series.bucket(i) for i in range(grid.count)]  # once, not once per KPI
     rows = []
     warnings = []
     for kpi in kpis:
-        values = [kpi.compute(series.bucket(i)) for i in range(grid.count)]
+        values = [kpi.compute(bucket) for bucket in buckets]
         aggregate = kpi.compute(series.totals)
         rows.append({"kpi": kpi.key, "unit": kpi.unit, "values": values, "aggregate": aggregate})
         empty = sum(1 for value in values if value is None)

@@ -12,7 +12,13 @@ SQL_DIR = settings.REPO_DIR / "clickhouse"
 
 @functools.cache
 def load_sql(relative_path: str) -> str:
-    return (SQL_DIR / relative_path).read_text()
+    """The file's SQL without its leading comment lines (the header that documents it): the
+    client scans a query's leading comments on every call to classify it, ~0.3 ms for our
+    headers."""
+    lines = (SQL_DIR / relative_path).read_text().splitlines(keepends=True)
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
+        lines.pop(0)
+    return "".join(lines)
 
 
 _COMMENT = re.compile(r"--[^\n]*")
