@@ -9,7 +9,8 @@ project/task/job/user filters (empty = no filter).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,21 +39,25 @@ ORG_TIERS = ((86_400, "rollup_org_1d"), (3600, "rollup_org_1h"))
 ORG_DISTINCT_STATES = {"user_id": "users", "job_id": "jobs"}
 
 
+def _coarsest(tiers: tuple[tuple[int, str], ...], bounds: tuple[int, ...]) -> str | None:
+    for seconds, table in tiers:
+        if all(bound % seconds == 0 for bound in bounds):
+            return table
+    return None
+
+
 def rollup_table(*bounds: int) -> str:
     """The coarsest rollup whose buckets tile every bound (range ends, bucket size): fewer rows to
     read for the same answer (e.g. a 30-day query by day reads rollup_1d)."""
-    for seconds, table in TIERS:
-        if all(bound % seconds == 0 for bound in bounds):
-            return table
-    raise ValueError(f"bounds {bounds} are not multiples of 5 minutes")
+    table = _coarsest(TIERS, bounds)
+    if table is None:
+        raise ValueError(f"bounds {bounds} are not multiples of 5 minutes")
+    return table
 
 
 def org_rollup_table(*bounds: int) -> str | None:
     """The coarsest organization tier whose buckets tile every bound, or None (5-minute bounds)."""
-    for seconds, table in ORG_TIERS:
-        if all(bound % seconds == 0 for bound in bounds):
-            return table
-    return None
+    return _coarsest(ORG_TIERS, bounds)
 
 
 @dataclass(frozen=True)
@@ -124,16 +129,23 @@ class MetricSeries:
         return {name: series[i] for name, series in self.values.items()}
 
 
+def _additive_routes(metrics: list[Metric]) -> Callable[[str, str], list[tuple[str, int]]]:
+    """(metric, sum column) pairs that a (metric_key, source) row feeds, worked out once per pair,
+    not once per row. A row may feed several metrics (e.g. `events` and `objects_drawn`)."""
+
+    @functools.cache
+    def route(metric_key: str, source: str) -> list[tuple[str, int]]:
+        return [(m.key, _COLUMN_INDEX[m.column]) for m in metrics if m.matches(metric_key, source)]
+
+    return route
+
+
 def _additive_into(rows: Iterable[Sequence[Any]], metrics: list[Metric], add: Any) -> None:
     """Route each (key, metric_key, source, events, units, duration_ms, working_time_ms) row to the
-    metrics it belongs to. A row may feed several metrics (e.g. `events` and `objects_drawn`)."""
-    routes: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    metrics it belongs to."""
+    route = _additive_routes(metrics)
     for key, metric_key, source, *sums in rows:
-        route = routes.get((metric_key, source))
-        if route is None:
-            route = [(m.key, _COLUMN_INDEX[m.column]) for m in metrics if m.matches(metric_key, source)]
-            routes[(metric_key, source)] = route
-        for name, column in route:
+        for name, column in route(metric_key, source):
             add(key, name, sums[column])
 
 
@@ -189,9 +201,9 @@ def metric_series(scope: Scope, grid: Grid, names: Sequence[str]) -> MetricSerie
     distinct = [DISTINCT_METRICS[name] for name in names if name in DISTINCT_METRICS]
     chunks = [distinct[k : k + DISTINCT_SLOTS] for k in range(0, len(distinct), DISTINCT_SLOTS)]
     base = {**scope.params(), "start": grid.start, "end": grid.end, "step": grid.step}
-    org_table = org_rollup_table(grid.start, grid.end, grid.step) if scope.by_organization_only else None
-    if any(metric.dimension not in ORG_DISTINCT_STATES for metric in distinct):
-        org_table = None
+    org_table = None  # for distinct counts: only when the tier keeps a state of every dimension
+    if scope.by_organization_only and all(m.dimension in ORG_DISTINCT_STATES for m in distinct):
+        org_table = org_rollup_table(grid.start, grid.end, grid.step)
 
     def add(i: int, name: str, value: int) -> None:
         result.values[name][i] += value
@@ -202,10 +214,7 @@ def metric_series(scope: Scope, grid: Grid, names: Sequence[str]) -> MetricSerie
         else:
             result.values[metric.key][i] = count
 
-    if org_table is not None and not chunks:
-        rows = _rows("org_metric_sums", {**base, **_key_params(additive), "table": org_table})
-        _additive_into(rows, additive, add)
-    elif org_table is not None:
+    if chunks and org_table is not None:
         for n, chunk in enumerate(chunks):
             with_additive = additive if n == 0 else []
             params = {
@@ -221,10 +230,10 @@ def metric_series(scope: Scope, grid: Grid, names: Sequence[str]) -> MetricSerie
                     for metric, count in zip(chunk, row[9:], strict=False):
                         set_count(metric, row[0], row[4], count)
     else:
-        table = rollup_table(grid.start, grid.step)
         if additive:
-            rows = _rows("metric_sums", {**base, **_key_params(additive), "table": table})
+            rows = _sum_rows(scope, grid.start, grid.end, grid.step, _key_params(additive))
             _additive_into(rows, additive, add)
+        table = rollup_table(grid.start, grid.step)
         for chunk in chunks:
             params = {**base, **_key_params(chunk), **_distinct_params(chunk, org_tier=False), "table": table}
             for i, is_total, *counts in _rows("metric_distinct", params):
@@ -272,20 +281,18 @@ def metric_rows(scope: Scope, grid: Grid, names: Sequence[str], dims: tuple[str,
         "dim_b": dims[1],
     }
     empty = dict.fromkeys(names, 0)
-    # Which metrics a (metric_key, source) feeds, worked out once per pair, not once per row.
-    routes: dict[tuple[str, str], tuple[list[tuple[str, int]], list[tuple[str, int]]]] = {}
+    additive_route = _additive_routes(additive)
+
+    @functools.cache
+    def distinct_route(metric_key: str) -> list[tuple[str, int]]:
+        """(metric, index of its dimension in dims) of the distinct metrics a metric_key feeds."""
+        return [(m.key, dims.index(m.dimension)) for m in distinct if m.matches(metric_key)]
+
     for i, a, b, metric_key, source, *sums in _rows("metric_rows", params):
-        route = routes.get((metric_key, source))
-        if route is None:
-            route = (
-                [(m.key, _COLUMN_INDEX[m.column]) for m in additive if m.matches(metric_key, source)],
-                [(m.key, dims.index(m.dimension)) for m in distinct if m.matches(metric_key)],
-            )
-            routes[(metric_key, source)] = route
         values = result.values.setdefault((i, a, b), dict(empty))
-        for name, column in route[0]:
+        for name, column in additive_route(metric_key, source):
             values[name] += sums[column]
-        for name, dim in route[1]:
+        for name, dim in distinct_route(metric_key):
             if (a, b)[dim] != 0:
                 values[name] = 1
     return result

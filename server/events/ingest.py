@@ -101,23 +101,28 @@ def check_and_complete_ids(
             continue
         ids = known[kind].get(value)
         if ids is None:
-            path = f"events[{index}]" if index >= 0 else "previous_event"
             raise invalid(
-                f"{path}.{kind}_id", f"{kind.capitalize()} {value} does not exist or is not visible {where}."
+                f"{_path(index)}.{kind}_id",
+                f"{kind.capitalize()} {value} does not exist or is not visible {where}.",
             )
         for parent in _PARENTS[kind]:
             expected, given = ids.get(f"{parent}_id"), getattr(event, f"{parent}_id")
             if given is None:
                 setattr(event, f"{parent}_id", expected)
             elif given != expected:
-                path = f"events[{index}]" if index >= 0 else "previous_event"
                 raise invalid(
-                    f"{path}.{parent}_id",
+                    f"{_path(index)}.{parent}_id",
                     f"{kind.capitalize()} {value} belongs to {parent} {expected}, not {given}.",
                 )
 
 
 _PARENTS = {"job": ("task", "project"), "task": ("project",), "project": ()}
+
+
+def _path(index: int) -> str:
+    """Where an event stands in the body, for error messages (-1 is previous_event); built only
+    when an error is raised, not for every event."""
+    return f"events[{index}]" if index >= 0 else "previous_event"
 
 
 def _most_specific(event: ClientEvent) -> tuple[str | None, int | None]:
