@@ -45,6 +45,16 @@ class SwitchableSink:
         self.inner.send(payload, token)
 
 
+def write_old_layout(path, rows: list[bytes]) -> None:
+    """A spool file as written before entries held several rows: one SQLite row per event."""
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE spool_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at REAL NOT NULL,"
+            " row BLOB NOT NULL)"
+        )
+        old.executemany("INSERT INTO spool_rows (created_at, row) VALUES (0, ?)", [(r,) for r in rows])
+
+
 def flusher_for(spool: Spool, sink, batch_size: int = 100) -> Flusher:
     return Flusher(spool, sink, batch_size=batch_size, interval=0.01, max_backoff=0.05, lease_seconds=5)
 
@@ -75,12 +85,8 @@ def test_a_failed_batch_is_retried_with_identical_rows_and_token(tmp_path):
 def test_a_batch_claimed_before_the_upgrade_is_retried_as_it_was(tmp_path):
     path = tmp_path / "s.sqlite3"
     rows = make_rows(5)
-    with sqlite3.connect(path) as old:  # the layout before entries held several rows, mid-retry
-        old.execute(
-            "CREATE TABLE spool_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at REAL NOT NULL,"
-            " row BLOB NOT NULL)"
-        )
-        old.executemany("INSERT INTO spool_rows (created_at, row) VALUES (0, ?)", [(r,) for r in rows])
+    write_old_layout(path, rows)
+    with sqlite3.connect(path) as old:  # ... with a batch claimed and failed before the upgrade
         old.execute(
             "CREATE TABLE spool_batches (id INTEGER PRIMARY KEY AUTOINCREMENT, first_id INTEGER NOT NULL,"
             " last_id INTEGER NOT NULL, row_count INTEGER NOT NULL, token TEXT NOT NULL,"
@@ -131,14 +137,7 @@ def test_a_batch_takes_whole_entries_up_to_the_row_limit(tmp_path):
 
 def test_a_spool_file_written_with_one_row_per_entry_is_shipped(clickhouse, tmp_path):
     path = tmp_path / "s.sqlite3"
-    with sqlite3.connect(path) as old:  # the layout before entries held several rows
-        old.execute(
-            "CREATE TABLE spool_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at REAL NOT NULL,"
-            " row BLOB NOT NULL)"
-        )
-        old.executemany(
-            "INSERT INTO spool_rows (created_at, row) VALUES (0, ?)", [(r,) for r in make_rows(5)]
-        )
+    write_old_layout(path, make_rows(5))
     spool = Spool(path)
     assert spool.stats().depth == 5
     assert flusher_for(spool, ClickHouseSink()).drain(timeout=10) == 5
