@@ -141,6 +141,8 @@ CLICKHOUSE_URL = env_str("CLICKHOUSE_URL", f"chdb://{DATA_DIR / 'clickhouse'}")
 # 0 keeps events forever; otherwise rows older than this many days are dropped by TTL.
 EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 0, minimum=0)
 CLICKHOUSE_MIGRATE_ON_START = env_bool("CLICKHOUSE_MIGRATE_ON_START", True)
+# Empty: one node. Else the cluster (remote_servers) the schema is created on (docs/deploy.md).
+CLICKHOUSE_CLUSTER = env_str("CLICKHOUSE_CLUSTER", "")
 
 # --- Shipping ----------------------------------------------------------------------------
 SPOOL_PATH = Path(env_str("SPOOL_PATH", str(DATA_DIR / "spool.sqlite3")))
