@@ -191,6 +191,22 @@ def test_print_refuses_a_name_that_is_not_a_cluster_name():
         call_command("migrate_clickhouse", "--print", "--cluster", "x'; DROP", stdout=io.StringIO())
 
 
+def test_create_missing_restores_dropped_objects_without_copying_data_again(clickhouse):
+    moment = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    ClickHouseSink().send(
+        EventRecord("create:project", moment, obj_id=7, obj_name="Cars", org_id=1).to_row(), "t1"
+    )
+    names_before = clickhouse.query("SELECT count() FROM object_names").result_rows
+    clickhouse.command("DROP VIEW rollup_1d_mv")
+    out = io.StringIO()
+    call_command("migrate_clickhouse", "--create-missing", stdout=out)
+    assert "21 CREATE ... IF NOT EXISTS run" in out.getvalue()
+    assert clickhouse.query("SELECT count() FROM system.tables WHERE name = 'rollup_1d_mv'").result_rows == [
+        (1,)
+    ]
+    assert clickhouse.query("SELECT count() FROM object_names").result_rows == names_before
+
+
 # --- the event columns, defined once ---------------------------------------------------------------
 
 

@@ -48,7 +48,7 @@ COLUMNS: dict[str, str] = {
 }
 
 # The fields whose update events also get a `scope:field=value` rollup key. Must match the WHERE
-# of rollup_5m_status_mv in clickhouse/migrations/0002_rollups.sql (a test checks it).
+# of rollup_5m_status_mv in server/store/schema.py (a test checks it).
 STATUS_FIELDS: tuple[str, ...] = ("state", "stage", "status", "resolved")
 
 # `metric_keys` value meaning "every scope" (every rollup row that is not a status key).

@@ -15,11 +15,15 @@ from clickhouse_connect.driver.client import Client
 from django.conf import settings
 
 from store.clickhouse_migrations import FILE_ERA_CHECKSUMS, MIGRATIONS
-from store.ddl import Migration, Topology
+from store.ddl import Create, Migration, Topology
 from store.schema import EVENTS, SCHEMA_MIGRATIONS
 from store.sql import load_sql
 
 log = logging.getLogger("store.migrations")
+
+
+class TopologyError(RuntimeError):
+    """CLICKHOUSE_CLUSTER names no cluster of the ClickHouse server."""
 
 
 def configured_topology() -> Topology:
@@ -66,7 +70,7 @@ def check_cluster(client: Client, topology: Topology) -> None:
             parameters={"name": topology.cluster},
         ).result_rows[0][0]
         if not found:
-            raise ValueError(
+            raise TopologyError(
                 f"CLICKHOUSE_CLUSTER={topology.cluster!r} is not a cluster of this ClickHouse server "
                 "(system.clusters); see docs/deploy.md"
             )
@@ -103,6 +107,22 @@ def migrate(client: Client, topology: Topology | None = None) -> list[Migration]
         newly.append(migration)
     apply_retention(client, settings.EVENTS_RETENTION_DAYS, topology)
     return newly
+
+
+def create_missing(client: Client, topology: Topology | None = None) -> int:
+    """Every table and view of the applied migrations again (IF NOT EXISTS, ON CLUSTER on a
+    cluster), without their data copies: for nodes added to a cluster after the migrations ran, or
+    an object dropped by hand. Returns the number of statements run."""
+    topology = topology or configured_topology()
+    check_cluster(client, topology)
+    statements = [*bookkeeping_statements(topology)]
+    for migration in discover():
+        statements += [
+            sql for op in migration.operations if isinstance(op, Create) for sql in op.render(topology)
+        ]
+    for statement in statements:
+        client.command(statement)
+    return len(statements)
 
 
 def apply_retention(client: Client, days: int, topology: Topology | None = None) -> None:

@@ -1,6 +1,6 @@
 -- sums_rollup.sql over raw `events`, for second and minute buckets (a 5-minute rollup cannot split
 -- its buckets). The inner SELECT turns each event into the rows the rollup views
--- (clickhouse/migrations/0002_rollups.sql) would have written for it: one under its scope and,
+-- (server/store/schema.py) would have written for it: one under its scope and,
 -- for an `update:*` event of a status field, one more under `scope:field=value`; 0 for null ids;
 -- units = ifNull(count, 1); working_time_ms = duration of working-time events. status_fields and
 -- wt_scopes come from server/analytics/registry.py. Same output columns as sums_rollup.sql, with

@@ -3,7 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from store.client import EngineBusyError, describe, get_client
 from store.ddl import Topology
-from store.migrations_runner import configured_topology, migrate, plan
+from store.migrations_runner import TopologyError, configured_topology, migrate, plan
+from store.migrations_runner import create_missing as create_missing_objects
 
 
 class Command(BaseCommand):
@@ -20,12 +21,25 @@ class Command(BaseCommand):
             help="Print every statement, in order, for the topology; needs no ClickHouse.",
         )
         parser.add_argument(
+            "--create-missing",
+            action="store_true",
+            help="Create every table and view again where missing (IF NOT EXISTS; no data copies): "
+            "after adding nodes to a cluster.",
+        )
+        parser.add_argument(
             "--cluster",
             metavar="NAME",
             help="With --print: render for this cluster (default: CLICKHOUSE_CLUSTER; empty = one node).",
         )
 
-    def handle(self, *args, print_only: bool = False, cluster: str | None = None, **options) -> None:
+    def handle(
+        self,
+        *args,
+        print_only: bool = False,
+        cluster: str | None = None,
+        create_missing: bool = False,
+        **options,
+    ) -> None:
         if cluster is not None and not print_only:
             raise CommandError("--cluster only goes with --print; migrations use CLICKHOUSE_CLUSTER")
         try:
@@ -42,10 +56,14 @@ class Command(BaseCommand):
             return
         try:
             client = get_client()
+            if create_missing:
+                count = create_missing_objects(client, topology)
+                self.stdout.write(
+                    f"{describe(settings.CLICKHOUSE_URL)}: {count} CREATE ... IF NOT EXISTS run"
+                )
+                return
             applied = migrate(client, topology)
-        except EngineBusyError as exc:
-            raise CommandError(str(exc)) from None
-        except ValueError as exc:
+        except (EngineBusyError, TopologyError) as exc:
             raise CommandError(str(exc)) from None
         target = describe(settings.CLICKHOUSE_URL)
         for migration in applied:
