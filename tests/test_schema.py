@@ -200,7 +200,8 @@ def test_create_missing_restores_dropped_objects_without_copying_data_again(clic
     clickhouse.command("DROP VIEW rollup_1d_mv")
     out = io.StringIO()
     call_command("migrate_clickhouse", "--create-missing", stdout=out)
-    assert "21 CREATE ... IF NOT EXISTS run" in out.getvalue()
+    creates = [op for m in MIGRATIONS for op in m.operations if isinstance(op, Create)]
+    assert f"{1 + len(creates)} CREATE ... IF NOT EXISTS run" in out.getvalue()
     assert clickhouse.query("SELECT count() FROM system.tables WHERE name = 'rollup_1d_mv'").result_rows == [
         (1,)
     ]
