@@ -162,6 +162,20 @@ def test_the_backfill_runs_the_views_own_selects():
             assert body in inserts, view.name
 
 
+def test_the_raw_event_read_runs_the_5_minute_views_selects_with_the_registry_s_keys():
+    from analytics.query.fetch import _SUMS_RAW
+    from analytics.registry import METRICS, STATUS_FIELDS
+
+    for view in (schema.ROLLUP_5M_SCOPES_MV, schema.ROLLUP_5M_STATUS_MV):
+        columns = view.select.render("X").split("FROM X")[0].split("\n", 2)[2]  # after the bucket
+        assert columns in _SUMS_RAW, view.name
+    # The views' literals are the registry's: working time and the status fields.
+    assert METRICS["working_time_ms"].metric_keys == ("send:working_time",)
+    assert "sumIf(duration, scope = 'send:working_time')" in _SUMS_RAW
+    assert "obj_name IN (" + ", ".join(f"'{f}'" for f in STATUS_FIELDS) + ")" in _SUMS_RAW
+    assert "/*" not in _SUMS_RAW
+
+
 def test_print_needs_no_engine_and_prints_every_statement_in_order(tmp_path):
     env = {
         **os.environ,

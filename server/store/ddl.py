@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # Where a replicated table keeps its parts list in Keeper. {shard} and {replica} are macros of
 # each node's config (components/clickhouse-cluster/config.d/); {database} is expanded by
@@ -137,6 +137,10 @@ class Table:
         return statements
 
 
+def _alias(column: str) -> str:
+    return column.rsplit(" AS ", 1)[-1].strip()
+
+
 @dataclass(frozen=True)
 class Select:
     """A view's query, kept in parts so that the backfill and the migrations' data copies can run
@@ -146,6 +150,13 @@ class Select:
     source: Table
     group_by: str
     where: tuple[str, ...] = ()
+
+    def with_column(self, alias: str, expression: str) -> Select:
+        """The same query with the column named `alias` computed by `expression` instead."""
+        columns = tuple(f"{expression} AS {alias}" if _alias(c) == alias else c for c in self.columns)
+        if columns == self.columns:
+            raise ValueError(f"no column {alias!r}")
+        return replace(self, columns=columns)
 
     def render(self, source: str, extra_where: Sequence[str] = ()) -> str:
         conditions = [*self.where, *extra_where]

@@ -178,6 +178,16 @@ def _coarser(source: Table, bucket: str) -> Select:
     )
 
 
+def event_rollup_rows(bucket: str, where: tuple[str, ...]) -> str:
+    """What the two 5-minute views write for the events matching `where`, with `bucket` instead
+    of the 5-minute bucket: the raw-event read of the measure query API (query_api/sums_raw.sql),
+    for buckets finer than any rollup. Same columns as rollup_5m."""
+    return "\nUNION ALL\n".join(
+        view.select.with_column("bucket", bucket).render(EVENTS.name, where)
+        for view in (ROLLUP_5M_SCOPES_MV, ROLLUP_5M_STATUS_MV)
+    )
+
+
 ROLLUP_1H_MV = MaterializedView("rollup_1h_mv", ROLLUP_1H, _coarser(ROLLUP_5M, "toStartOfHour"))
 ROLLUP_1D_MV = MaterializedView("rollup_1d_mv", ROLLUP_1D, _coarser(ROLLUP_1H, "toStartOfDay"))
 
