@@ -140,6 +140,18 @@ def test_both_sharding_keys_put_an_organization_s_events_and_rollups_on_one_shar
     assert differ == [(0,)]
 
 
+def test_inserts_on_a_cluster_wait_for_every_shard(settings):
+    from shipping import sinks
+
+    assert SINGLE_NODE.insert_settings() == {}
+    assert CLUSTER.insert_settings() == {"distributed_foreground_insert": 1}
+    profile = (REPO / "components/clickhouse-cluster/users.d/cluster-profiles.xml").read_text()
+    for name, value in CLUSTER.insert_settings().items():
+        assert f"<{name}>{value}</{name}>" in profile
+    settings.CLICKHOUSE_CLUSTER = "analytics"
+    assert sinks.configured_topology().insert_settings() == CLUSTER.insert_settings()
+
+
 def test_dedup_windows_follow_the_topology():
     for table in TABLES:
         single = "\n".join(table.create(SINGLE_NODE))

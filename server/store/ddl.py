@@ -42,6 +42,14 @@ class Topology:
     def on_cluster(self) -> str:
         return f" ON CLUSTER `{self.cluster}`" if self.cluster else ""
 
+    def insert_settings(self) -> dict[str, int]:
+        """What an insert into `events` adds on this topology. On a cluster: return only once every
+        shard has stored its part of the batch (with the batch's deduplication token), so that
+        "no answer, send again" stays safe; background Distributed inserts would acknowledge a
+        batch that is only queued on the receiving node's disk. The cluster's user profile sets it
+        too (for Vector)."""
+        return {"distributed_foreground_insert": 1} if self.is_cluster else {}
+
 
 SINGLE_NODE = Topology()
 
