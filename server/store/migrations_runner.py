@@ -55,12 +55,16 @@ def retention_statements(topology: Topology, days: int) -> list[str]:
 
 
 def plan(topology: Topology, retention_days: int) -> list[tuple[str, list[str]]]:
-    """Every statement a migration of an empty database runs, grouped under a heading."""
-    return [
+    """Every statement a migration of an empty database runs, grouped under a heading (the TTL
+    only with a retention: an empty database has none to remove)."""
+    groups = [
         ("schema_migrations", bookkeeping_statements(topology)),
         *((m.label, m.statements(topology)) for m in discover()),
-        (f"retention ({retention_days} days, 0 = forever)", retention_statements(topology, retention_days)),
     ]
+    if retention_days > 0:
+        heading = f"retention: EVENTS_RETENTION_DAYS={retention_days}"
+        groups.append((heading, retention_statements(topology, retention_days)))
+    return groups
 
 
 def check_cluster(client: Client, topology: Topology) -> None:
