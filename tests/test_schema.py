@@ -174,18 +174,60 @@ def test_the_backfill_runs_the_views_own_selects():
             assert body in inserts, view.name
 
 
-def test_the_raw_event_read_runs_the_5_minute_views_selects_with_the_registry_s_keys():
+def test_the_raw_event_read_is_built_from_the_5_minute_views_expressions():
     from analytics.query.fetch import _SUMS_RAW
     from analytics.registry import METRICS, STATUS_FIELDS
 
-    for view in (schema.ROLLUP_5M_SCOPES_MV, schema.ROLLUP_5M_STATUS_MV):
-        columns = view.select.render("X").split("FROM X")[0].split("\n", 2)[2]  # after the bucket
-        assert columns in _SUMS_RAW, view.name
+    views = "\n".join(
+        schema.ROLLUP_5M_SCOPES_MV.create(SINGLE_NODE) + schema.ROLLUP_5M_STATUS_MV.create(SINGLE_NODE)
+    )
+    for piece in (
+        schema.SCOPE_KEY,
+        schema.STATUS_CHANGE,
+        schema.STATUS_KEY,
+        schema.UNITS,
+        schema.WORKING_TIME,
+    ):
+        assert piece in views and piece in _SUMS_RAW, piece
+    for column in ("org_id", "project_id", "task_id", "job_id", "user_id"):
+        assert f"ifNull({column}, 0) AS {column}" in views and f"ifNull({column}, 0) AS {column}" in _SUMS_RAW
     # The views' literals are the registry's: working time and the status fields.
     assert METRICS["working_time_ms"].metric_keys == ("send:working_time",)
-    assert "sumIf(duration, scope = 'send:working_time')" in _SUMS_RAW
-    assert "obj_name IN (" + ", ".join(f"'{f}'" for f in STATUS_FIELDS) + ")" in _SUMS_RAW
+    assert schema.WORKING_TIME == "scope = 'send:working_time'"
+    assert "obj_name IN (" + ", ".join(f"'{f}'" for f in STATUS_FIELDS) + ")" in schema.STATUS_CHANGE
     assert "/*" not in _SUMS_RAW
+
+
+def test_the_raw_event_read_equals_the_5_minute_views_on_5_minute_buckets(clickhouse):
+    """Same events, one read through the views (rollup_5m), one through event_rollup_rows."""
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    scopes = ["draw:object", "update:job", "send:working_time", "update:issue", "update:task"]
+    records = [
+        EventRecord(
+            scopes[i % 5],
+            start + timedelta(seconds=53 * i),
+            obj_name=["state", "resolved", "name", None][i % 4],
+            obj_val=f"v{i % 3}",
+            count=(i % 4) or None,
+            duration=i * 7,
+            org_id=(i % 3) or None,
+            job_id=(i % 6) or None,
+            user_id=10 + i % 4,
+        )
+        for i in range(600)
+    ]
+    ClickHouseSink().send(b"\n".join(r.to_row() for r in records), uuid.uuid4().hex)
+    keys = "bucket, org_id, project_id, task_id, job_id, user_id, source, metric_key"
+    sums = "sum(events), sum(units), sum(duration_ms), sum(working_time_ms)"
+    raw = schema.event_rollup_rows(schema.FIVE_MINUTE_BUCKET, ("1",))
+    from_raw = clickhouse.query(
+        f"SELECT {keys}, count(), sum(units), sum(duration_ms), sum(working_time_ms) FROM ({raw})"
+        f" GROUP BY {keys} ORDER BY ALL"
+    ).result_rows
+    from_views = clickhouse.query(
+        f"SELECT {keys}, {sums} FROM rollup_5m GROUP BY {keys} ORDER BY ALL"
+    ).result_rows
+    assert from_raw == from_views and len(from_views) > 100
 
 
 def test_print_needs_no_engine_and_prints_every_statement_in_order(tmp_path):

@@ -104,9 +104,10 @@ ROLLUP_5M = _rollup("rollup_5m")
 ROLLUP_1H = _rollup("rollup_1h")  # ~7 times fewer rows than rollup_5m (bench/kpi_latency.py)
 ROLLUP_1D = _rollup("rollup_1d")
 
-# The ids and the 5-minute bucket of an event, as every rollup row of it has them.
-_EVENT_KEYS = (
-    "toStartOfFiveMinutes(timestamp) AS bucket",
+# What one event contributes to the 5-minute rollup, piece by piece. The two views below sum
+# these per block; the measure API's raw-event read (event_rollup_rows) takes them per event.
+# The ids of an event as every rollup row of it has them (0 = none).
+_EVENT_IDS = (
     "ifNull(org_id, 0) AS org_id",
     "ifNull(project_id, 0) AS project_id",
     "ifNull(task_id, 0) AS task_id",
@@ -114,6 +115,15 @@ _EVENT_KEYS = (
     "ifNull(user_id, 0) AS user_id",
     "source",
 )
+FIVE_MINUTE_BUCKET = "toStartOfFiveMinutes(timestamp)"
+SCOPE_KEY = "toString(scope)"
+# A status change also counts under `scope:field=value`: one update event per changed field, so
+# an `update:job` with obj_name 'state' and obj_val 'completed' is one job moved to completed.
+# The fields are analytics.registry.STATUS_FIELDS (a test checks; the schema cannot import them).
+STATUS_CHANGE = "startsWith(scope, 'update:') AND obj_name IN ('state', 'stage', 'status', 'resolved')"
+STATUS_KEY = "concat(scope, ':', assumeNotNull(obj_name), '=', ifNull(obj_val, ''))"
+UNITS = "ifNull(count, 1)"  # objects drawn by one draw:object event, shapes saved...
+WORKING_TIME = "scope = 'send:working_time'"  # duration counted as working time
 
 # Every event, under its scope.
 ROLLUP_5M_SCOPES_MV = MaterializedView(
@@ -121,38 +131,64 @@ ROLLUP_5M_SCOPES_MV = MaterializedView(
     ROLLUP_5M,
     Select(
         (
-            *_EVENT_KEYS,
-            "toString(scope) AS metric_key",
+            f"{FIVE_MINUTE_BUCKET} AS bucket",
+            *_EVENT_IDS,
+            f"{SCOPE_KEY} AS metric_key",
             "count() AS events",
-            "sum(ifNull(count, 1)) AS units",
+            f"sum({UNITS}) AS units",
             "sum(duration) AS duration_ms",
-            "sumIf(duration, scope = 'send:working_time') AS working_time_ms",
+            f"sumIf(duration, {WORKING_TIME}) AS working_time_ms",
         ),
         EVENTS,
         _ROLLUP_GROUP,
     ),
 )
 
-# Status changes, under `scope:field=value`: one update event per changed field, so an
-# `update:job` with obj_name 'state' and obj_val 'completed' is one job moved to completed. The
-# fields are analytics.registry.STATUS_FIELDS (a test checks; a view cannot import them).
+# Status changes, under their status key.
 ROLLUP_5M_STATUS_MV = MaterializedView(
     "rollup_5m_status_mv",
     ROLLUP_5M,
     Select(
         (
-            *_EVENT_KEYS,
-            "concat(scope, ':', assumeNotNull(obj_name), '=', ifNull(obj_val, '')) AS metric_key",
+            f"{FIVE_MINUTE_BUCKET} AS bucket",
+            *_EVENT_IDS,
+            f"{STATUS_KEY} AS metric_key",
             "count() AS events",
-            "sum(ifNull(count, 1)) AS units",
+            f"sum({UNITS}) AS units",
             "sum(duration) AS duration_ms",
             "toUInt64(0) AS working_time_ms",
         ),
         EVENTS,
         _ROLLUP_GROUP,
-        where=("startsWith(scope, 'update:') AND obj_name IN ('state', 'stage', 'status', 'resolved')",),
+        where=(STATUS_CHANGE,),
     ),
 )
+
+
+def event_rollup_rows(bucket: str, where: tuple[str, ...]) -> str:
+    """The rows the two 5-minute views would write for the events matching `where`, one per
+    event and metric key, with `bucket` instead of the 5-minute bucket (rollup_5m's columns, with
+    `events` left to count()): the raw-event read of the measure query API
+    (query_api/sums_raw.sql), for buckets finer than any rollup. One scan of `events`: an
+    ARRAY JOIN gives a status change its second key."""
+    columns = (
+        f"{bucket} AS bucket",
+        *_EVENT_IDS,
+        "metric_key",
+        f"toUInt64({UNITS}) AS units",
+        "toUInt64(duration) AS duration_ms",
+        # The status key's working time is 0, as in its view: no status change is working time.
+        f"toUInt64(if({WORKING_TIME} AND metric_key = {SCOPE_KEY}, duration, 0)) AS working_time_ms",
+    )
+    return "\n".join(
+        [
+            "SELECT",
+            ",\n".join(f"    {c}" for c in columns),
+            f"FROM {EVENTS.name}",
+            f"ARRAY JOIN arrayConcat([{SCOPE_KEY}], if({STATUS_CHANGE}, [{STATUS_KEY}], [])) AS metric_key",
+            "WHERE " + "\n    AND ".join(where),
+        ]
+    )
 
 
 def _coarser(source: Table, bucket: str) -> Select:
@@ -175,16 +211,6 @@ def _coarser(source: Table, bucket: str) -> Select:
         ),
         source,
         _ROLLUP_GROUP,
-    )
-
-
-def event_rollup_rows(bucket: str, where: tuple[str, ...]) -> str:
-    """What the two 5-minute views write for the events matching `where`, with `bucket` instead
-    of the 5-minute bucket: the raw-event read of the measure query API (query_api/sums_raw.sql),
-    for buckets finer than any rollup. Same columns as rollup_5m."""
-    return "\nUNION ALL\n".join(
-        view.select.with_column("bucket", bucket).render(EVENTS.name, where)
-        for view in (ROLLUP_5M_SCOPES_MV, ROLLUP_5M_STATUS_MV)
     )
 
 

@@ -1,9 +1,9 @@
 -- sums_rollup.sql over raw `events`, for second and minute buckets (a 5-minute rollup cannot split
--- its buckets). /*event_rollup_rows*/ is replaced (analytics/query/fetch.py) by the two 5-minute
--- rollup views' own SELECTs (server/store/schema.py, event_rollup_rows) with one-second buckets,
--- over the events in range and scope: every event under its scope and, for an `update:*` event of
--- a status field, once more under `scope:field=value`; 0 for null ids. Same output columns as
--- sums_rollup.sql, with first_bucket / last_bucket at one-second precision.
+-- its buckets). /*event_rollup_rows*/ is replaced (analytics/query/fetch.py) by the rows the two
+-- 5-minute rollup views would write for each event in range and scope, built from the views' own
+-- expressions (server/store/schema.py, event_rollup_rows) with one-second buckets: every event
+-- under its scope and, for a status change, once more under `scope:field=value`; 0 for null ids.
+-- Same output columns as sums_rollup.sql, with first_bucket / last_bucket at one-second precision.
 SELECT
     if({monthly:Bool},
        toInt64(toYear(bucket)) * 12 + toMonth(bucket) - 1 - {month0:Int64},
@@ -15,7 +15,7 @@ SELECT
     if({by_user:Bool}, user_id, 0) AS u,
     metric_key,
     source,
-    sum(events) AS events,
+    count() AS events,
     sum(units) AS units,
     sum(duration_ms) AS duration_ms,
     sum(working_time_ms) AS working_time_ms,
