@@ -78,7 +78,7 @@ def test_revocation_and_row_expiry_are_enforced_by_the_server(alice):
 
 
 def test_a_jwt_past_its_exp_is_refused(alice, settings):
-    token, key = AccessToken.issue(alice, "x")
+    _, key = AccessToken.issue(alice, "x")
     claims = {**claims_of(key), "exp": int(time.time()) - 5}
     response = me(sign(claims, settings.ACCESS_TOKEN_SIGNING_KEY))
     assert response.status_code == 401 and "expired" in response.json()["detail"]
@@ -100,7 +100,7 @@ def test_a_jwt_past_its_exp_is_refused(alice, settings):
 )
 def test_forged_or_altered_keys_get_401_json(alice, make_user, settings, change):
     bob = make_user("bob")
-    token, key = AccessToken.issue(alice, "x")
+    _, key = AccessToken.issue(alice, "x")
     other, _ = AccessToken.issue(bob, "y")
     secret = settings.ACCESS_TOKEN_SIGNING_KEY
     claims = claims_of(key)
