@@ -668,10 +668,13 @@ CONTEXTS = [
     ({"orgId": [1]}, (1,)),
     ({"projectId": [100, 201], "userId": [12, 13]}, None),
     ({"assignmentId": [10000, 10001, 20111], "taskId": []}, None),
+    ({"datasetId": [1000, 2011]}, None),  # Dataloop's name for tasks
 ]
 
 
-@pytest.mark.parametrize(("ctx", "org_ids"), CONTEXTS, ids=["all", "org", "projects+users", "jobs"])
+@pytest.mark.parametrize(
+    ("ctx", "org_ids"), CONTEXTS, ids=["all", "org", "projects+users", "jobs", "datasets"]
+)
 def test_every_measure_equals_the_raw_events(root, seeded, ctx, org_ids):
     """Every measure by minute (raw events), hour and day (rollups) over an unaligned range: each
     grid is widened to its own whole buckets, and every record matches the raw events."""
