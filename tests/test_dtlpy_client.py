@@ -121,7 +121,8 @@ def team(api, make_user, clickhouse):
 
 def run_dtlpy(tmp_path: Path, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     """The client venv's interpreter, with HOME (dtlpy's cookie, logs and cache: ~/.dataloop) in a
-    temporary directory."""
+    temporary directory, and every host but this one behind a proxy that refuses connections: no
+    request can reach Dataloop's cloud."""
     if not PYTHON.exists():
         pytest.fail("The dtlpy client venv is missing: run `make dtlpy-client` (make test does).")
     home = tmp_path / "home"
@@ -130,6 +131,9 @@ def run_dtlpy(tmp_path: Path, args: list[str], env: dict[str, str]) -> subproces
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(home),
         "DATALOOP_PATH": str(home / ".dataloop"),
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "localhost,127.0.0.1",
         **env,
     }
     return subprocess.run([str(PYTHON), *args], env=env, capture_output=True, text=True, timeout=300)
