@@ -99,7 +99,8 @@ def table(node) -> list[dict[str, str]]:
     rows = []
     for tr in node.find_elements(By.CSS_SELECTOR, "tbody tr"):
         cells = tr.find_elements(By.TAG_NAME, "td")
-        rows.append({h: (td.get_attribute("data-value") or td.text) for h, td in zip(headers, cells, strict=True)})
+        values = [td.get_attribute("data-value") or td.text for td in cells]
+        rows.append(dict(zip(headers, values, strict=True)))
     return rows
 
 
@@ -191,9 +192,8 @@ def test_a_team_lead_reads_hours_per_day_and_filters_never_lie(live_server, seed
         rows = [float(row["Working hours"]) for row in downloaded if row["Annotator"] == name]
         assert math.fsum(rows) == pytest.approx(total, rel=1e-9)
     # Sorting: a click on a number column sorts it, largest first.
-    header = next(
-        th for th in day_table.find_elements(By.CSS_SELECTOR, "thead th") if th.text.startswith("Working hours")
-    )
+    headers = day_table.find_elements(By.CSS_SELECTOR, "thead th")
+    header = next(th for th in headers if th.text.startswith("Working hours"))
     header.find_element(By.TAG_NAME, "button").click()
     hours = [float(row["Working hours"]) for row in table(panel(driver, "Annotators per day"))]
     assert hours == sorted(hours, reverse=True)
@@ -243,7 +243,12 @@ def test_a_team_lead_reads_hours_per_day_and_filters_never_lie(live_server, seed
 def set_view(driver, width: int, theme: str) -> None:
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": 1100 if width > 500 else 844, "deviceScaleFactor": 1, "mobile": width < 500},
+        {
+            "width": width,
+            "height": 1100 if width > 500 else 844,
+            "deviceScaleFactor": 1,
+            "mobile": width < 500,
+        },
     )
     driver.execute_cdp_cmd(
         "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": theme}]}

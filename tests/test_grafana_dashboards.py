@@ -476,6 +476,18 @@ def test_annotator_kpis(world, clickhouse):
     assert sorted(row["Annotator"] for row in bars) == ["annie", "bert"]
 
 
+def test_time_series_have_a_zero_for_every_interval_of_the_range(world, clickhouse):
+    start, end = time_range()
+    first = int(start.timestamp()) // INTERVAL * INTERVAL
+    expected = len(range(first, int(end.timestamp()) + 1, INTERVAL))
+    rows = panel_rows(clickhouse, DASHBOARDS["all_events.json"], "Events over time")
+    assert len(rows) == expected and any(row["Events"] == 0 for row in rows)
+    per_user = panel_rows(clickhouse, DASHBOARDS["management.json"], "Events per user")
+    users = {row["User"] for row in per_user}
+    assert len(users) >= 3 and len(per_user) == expected * len(users)
+    assert [row["time"] for row in per_user] == sorted(row["time"] for row in per_user)
+
+
 @pytest.mark.parametrize("timezone", ["utc", "Pacific/Kiritimati", "America/Adak"])
 def test_per_day_panels_add_up_to_the_annotators_table(world, clickhouse, timezone):
     annotators = DASHBOARDS["annotators.json"]

@@ -87,7 +87,7 @@ def timeseries_panel(
     min_interval: str = "5m",
     decimals: int | None = None,
     bars: bool = False,
-    max_data_points: int | None = None,
+    max_data_points: int = 200,
 ) -> timeseries.Panel:
     """`min_interval` is the panel's minimum `$__interval`: 5m on the 5-minute rollups, so a bucket
     of the chart never splits a rollup bucket; 1d on "per day" panels. `bars` draws stacked bars
@@ -115,8 +115,9 @@ def timeseries_panel(
             .stacking(common.StackingConfig().mode(common_models.StackingMode.NORMAL))
             .bar_alignment(common_models.BarAlignment.AFTER)
         )
-    if max_data_points is not None:
-        panel = panel.max_data_points(max_data_points)
+    # At most ~200 points whatever the screen: 5 min buckets over 12 h, 1 h over 7 days, 3 h
+    # over 30 days (Grafana otherwise uses the panel's pixel width, ~1 point per pixel).
+    panel = panel.max_data_points(max_data_points)
     return panel.decimals(decimals) if decimals is not None else panel
 
 

@@ -15,6 +15,7 @@ from generator import clickhouse as ch
 from generator.sql import (
     EVENTS_TIME,
     ROLLUP_TIME,
+    ZERO_FILL,
     calendar_period,
     job_kpi,
     join_names,
@@ -26,6 +27,9 @@ from generator.sql import (
 )
 
 ALL_IDS = ("organization", "project", "task", "job", "user")
+# Grafana (unit, decimals) of table columns, as field overrides.
+HOURS = ("h", 2)
+PERCENT = ("percent", 1)
 
 # --- variables -----------------------------------------------------------------------------------
 
@@ -133,7 +137,7 @@ SELECT $__timeInterval(bucket) AS time, {metric("events")} AS "Events"
 FROM rollup_5m
 {where(ROLLUP_TIME, ids, texts, [metrics_prefilter(["events"])])}
 GROUP BY time
-ORDER BY time
+ORDER BY time {ZERO_FILL}
 """
 
 
@@ -281,14 +285,18 @@ def management() -> Any:
             "Events per user",
             "Number of events each user caused, per time interval (CVAT's 'User Activity'). From rollup_5m.",
             f"""
-SELECT r.time AS time, {label("u.name", "r.user_id")} AS "User", r.events AS "Events"
+SELECT time, "User", "Events"
 FROM (
-    SELECT $__timeInterval(bucket) AS time, user_id, {metric("events")} AS events
-    FROM rollup_5m
-    {where(ROLLUP_TIME, ids, extra=["user_id != 0", metrics_prefilter(["events"])])}
-    GROUP BY time, user_id
-) AS r
-{join_names("user", "u", "r.user_id")}
+    SELECT r.time AS time, {label("u.name", "r.user_id")} AS "User", r.events AS "Events"
+    FROM (
+        SELECT $__timeInterval(bucket) AS time, user_id, {metric("events")} AS events
+        FROM rollup_5m
+        {where(ROLLUP_TIME, ids, extra=["user_id != 0", metrics_prefilter(["events"])])}
+        GROUP BY time, user_id
+    ) AS r
+    {join_names("user", "u", "r.user_id")}
+    ORDER BY "User", time {ZERO_FILL}
+)
 ORDER BY time, "User"
 """,
             ch.grid(0, 0, 24, 9),
@@ -342,6 +350,7 @@ FROM (
 ORDER BY "Working time (h)" DESC, "User ID", "Project ID", "Task ID", "Job ID"
 """,
             ch.grid(0, 16, 24, 12),
+            units={"Working time (h)": HOURS},
         )
     )
     board.with_panel(
@@ -414,7 +423,7 @@ SELECT $__timeInterval(bucket) AS time, {metric(active)} AS "Active users"
 FROM rollup_5m
 {where(ROLLUP_TIME, ids, texts)}
 GROUP BY time
-ORDER BY time
+ORDER BY time {ZERO_FILL}
 """,
             ch.grid(4, 0, 20, 7),
             min_interval="15m",
@@ -441,6 +450,7 @@ GROUP BY scope, source
 ORDER BY "Events with a duration" DESC, scope, source
 """,
             ch.grid(0, 7, 12, 9),
+            units={name: ("ms", 0) for name in ("Average duration (ms)", "Shortest (ms)", "Longest (ms)")},
         )
     )
     board.with_panel(
@@ -474,7 +484,7 @@ SELECT
 FROM rollup_5m
 {where(ROLLUP_TIME, ids, texts, [metrics_prefilter(["exceptions_client", "exceptions_server"])])}
 GROUP BY time
-ORDER BY time
+ORDER BY time {ZERO_FILL}
 """,
             ch.grid(0, 16, 20, 8),
         )
@@ -542,8 +552,6 @@ _NO_USER = ("organization", "project", "task", "job")
 # so up to 63 days are shown per day and longer ranges per week (per month past ~8 months).
 PER_DAY_MIN_INTERVAL = "1d"
 PER_DAY_MAX_POINTS = 9
-HOURS = ("h", 2)
-PERCENT = ("percent", 1)
 
 
 def _workers(ids: tuple[str, ...]) -> str:

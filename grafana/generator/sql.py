@@ -81,6 +81,13 @@ def where(
 ROLLUP_TIME = "$__timeFilter(bucket)"
 EVENTS_TIME = "$__timeFilter_ms(timestamp)"
 
+# Zero where nothing happened: every interval of the range gets a row (per series when the ORDER
+# BY starts with the series column: ClickHouse fills each sorting prefix on its own).
+ZERO_FILL = (
+    "WITH FILL FROM toStartOfInterval($__fromTime, INTERVAL $__interval_s second)"
+    " TO $__toTime STEP $__interval_s"
+)
+
 # The dashboard's timezone (Grafana's `${__timezone}`: `utc` or an IANA name; the built-in pages
 # send the viewer's choice). ClickHouse knows `UTC` but not Grafana's lower-case `utc`.
 TIMEZONE = "if(lower(${__timezone:singlequote}) = 'utc', 'UTC', ${__timezone:singlequote})"
