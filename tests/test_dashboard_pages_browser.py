@@ -25,6 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from browser import console_errors, make_driver
 from dashboards.catalog import dashboards
 from demo.simulation import PASSWORD, DemoSize, Simulation, run
+from exports.worker import run_pending
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "dashboards"
@@ -107,7 +108,11 @@ def table(node) -> list[dict[str, str]]:
 def download_csv(driver, node) -> list[dict[str, str]]:
     before = set(driver.download_dir.glob("*.csv"))
     node.find_element(By.CSS_SELECTOR, "button.csv").click()
-    deadline = time.monotonic() + 10
+    return wait_for_csv(driver, before)
+
+
+def wait_for_csv(driver, before: set[Path]) -> list[dict[str, str]]:
+    deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         new = set(driver.download_dir.glob("*.csv")) - before
         if new:
@@ -115,7 +120,7 @@ def download_csv(driver, node) -> list[dict[str, str]]:
             time.sleep(0.2)
             return list(csv.DictReader(io.StringIO(path.read_text())))
         time.sleep(0.1)
-    raise AssertionError("no CSV was downloaded")
+    raise AssertionError(f"no CSV was downloaded: {driver.find_element(By.ID, 'export-status').text}")
 
 
 def variable(driver, name: str):
@@ -218,6 +223,25 @@ def test_a_team_lead_reads_hours_per_day_and_filters_never_lie(live_server, seed
     open_view(driver, f"{base}/analytics/d/management/?from=now-30d&to=now&var-user={two[0]}&var-user=987654")
     assert selected(driver, "user") == [two[0]] and url_values(driver, "user") == [two[0]]
     assert "987654" in driver.find_element(By.ID, "notices").text
+
+    # The raw events of this view: the export API's file, for the one selected user.
+    before = set(driver.download_dir.glob("*.csv"))
+    driver.find_element(By.ID, "export-events").click()
+    deadline = time.monotonic() + 10
+    while not run_pending() and time.monotonic() < deadline:  # the server's worker thread, in a test
+        time.sleep(0.1)
+    exported = wait_for_csv(driver, before)
+    assert exported and {row["user_id"] for row in exported} == {two[0]}
+
+    # Empty panels say why: filters that exclude everything, or nothing in the range.
+    owner = next(value for value, text in users.items() if text.startswith("demo-owner"))
+    open_view(driver, f"{base}/analytics/d/management/?from=now-30d&to=now&var-user={owner}")
+    working = panel(driver, "Working time")
+    assert "empty" in working.get_attribute("class")
+    assert "Nothing matches the filters (User)" in working.text
+    open_view(driver, f"{base}/analytics/d/management/?from=946684800000&to=946771200000")
+    working = panel(driver, "Working time")
+    assert "Nothing was recorded in this range" in working.text
 
     # A child list narrows as soon as its parent changes.
     open_view(driver, f"{base}/analytics/d/management/?from=now-30d&to=now")

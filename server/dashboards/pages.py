@@ -14,6 +14,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.models import Organization
 from accounts.visibility import visible_org_ids
 from analytics.errors import AnalyticsAPIView, not_found
 from dashboards.catalog import dashboard, dashboards
@@ -37,6 +38,7 @@ def dashboard_page(request: HttpRequest, uid: str) -> HttpResponse:
     if model is None:
         raise Http404("No such dashboard.")
     org_ids = visible_org_ids(request.user)
+    visible = Organization.objects.all() if org_ids is None else Organization.objects.filter(id__in=org_ids)
     context = {
         "uid": uid,
         "title": model["title"],
@@ -45,6 +47,8 @@ def dashboard_page(request: HttpRequest, uid: str) -> HttpResponse:
         "default_timezone": read_timezone(settings.DASHBOARD_DEFAULT_TIMEZONE),
         # None: every organization (superusers); an empty list: the viewer is in none.
         "no_organization": org_ids is not None and not org_ids,
+        # id -> slug: the raw-events export names its organization by slug.
+        "organizations": {str(pk): slug for pk, slug in visible.values_list("id", "slug")[:1000]},
     }
     return render(request, "dashboards/dashboard.html", context)
 

@@ -687,13 +687,22 @@ function absolute(value) {
 async function exportEvents() {
   const status = document.getElementById('export-status');
   const params = new URLSearchParams({ from: absolute(state.from).toISOString(), to: absolute(state.to).toISOString(), format: 'csv' });
+  const slugs = JSON.parse(document.getElementById('organizations-json').textContent);
+  const chosenOrgs = state.variables.organization ?? [];
+  const org = chosenOrgs.length === 1 ? slugs[chosenOrgs[0]]
+    : Object.keys(slugs).length === 1 ? Object.values(slugs)[0] : null;
+  status.hidden = false;
+  if (!org) {
+    status.textContent = 'Pick one organization to export its raw events.';
+    return undefined;
+  }
+  params.set('org', org);
   const skipped = [];
   for (const [name, column] of Object.entries(EXPORT_FILTERS)) {
     const values = state.variables[name] ?? [];
     if (values.length === 1) params.set(column, values[0]);
     else if (values.length > 1) skipped.push(name);
   }
-  status.hidden = false;
   status.textContent = skipped.length
     ? `Exporting… (the export takes one value per filter: every ${skipped.join(', ')} is included)`
     : 'Exporting…';
