@@ -406,9 +406,12 @@ function seriesFrom(result) {
 
 const colour = (name, i) => (name.startsWith('Other (') ? OTHER_COLOUR : PALETTE[i % PALETTE.length]);
 
-function valueAxis(unit, stacked = false) {
-  return { beginAtZero: true, min: 0, stacked, ticks: { callback: (v) => formatTick(v, unit), maxTicksLimit: 6 } };
+function valueAxis(unit, stacked = false, integers = false) {
+  // Counts get whole-number ticks: half an event reads as a bug.
+  return { beginAtZero: true, min: 0, stacked, ticks: { callback: (v) => formatTick(v, unit), maxTicksLimit: 6, ...(integers ? { precision: 0 } : {}) } };
 }
+
+const allIntegers = (result) => result.rows.every((row) => row.every((v, i) => !isNumber(result.columns[i].type) || v === null || Number.isInteger(v)));
 
 function tooltipLabel(unit) {
   return (item) => `${item.dataset.label}: ${formatValue(item.parsed.y ?? item.parsed.x, unit)}`;
@@ -444,7 +447,7 @@ function renderTimeseries(node, panel, result) {
           afterBuildTicks: (axis) => { axis.ticks = timeTicks(from, to, tz, node.clientWidth < 500 ? 4 : 8).map(({ value }) => ({ value })); },
           ticks: { autoSkip: false, maxRotation: 0, color: ink, callback: (v) => timeTicks(from, to, tz, node.clientWidth < 500 ? 4 : 8).find((t) => t.value === v)?.label ?? '' },
         },
-        y: valueAxis(unit),
+        y: valueAxis(unit, false, unit === 'short' && allIntegers(result)),
       },
       plugins: {
         legend: { display: series.length > 1, position: 'bottom' },
@@ -519,7 +522,7 @@ function renderBarchart(node, panel, result) {
     },
     options: {
       indexAxis: horizontal ? 'y' : 'x',
-      scales: { [horizontal ? 'x' : 'y']: valueAxis(unit) },
+      scales: { [horizontal ? 'x' : 'y']: valueAxis(unit, false, unit === 'short' && allIntegers(result)) },
       plugins: {
         legend: { display: valueIndexes.length > 1, position: 'bottom' },
         tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${formatValue(horizontal ? item.parsed.x : item.parsed.y, unit)}` } },
