@@ -284,6 +284,11 @@ def test_every_dashboard_renders_at_1600_and_390_px_light_and_dark(live_server, 
     driver.get(f"{live_server.url}/analytics/")
     sign_in(driver)
     WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "ul.dashboards a"))
+    for width in (1600, 390):
+        set_view(driver, width, "light")
+        driver.get(f"{live_server.url}/analytics/")
+        driver.save_screenshot(str(ARTIFACTS / f"index-{width}-light.png"))
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= width
     for uid in dashboards():
         for width in (1600, 390):
             for theme in ("light", "dark"):

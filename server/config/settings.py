@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_str, env_timezone
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 SERVER_DIR = REPO_DIR / "server"
@@ -105,7 +105,7 @@ WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "/analytics/login/"
 # The dashboards' "Organization default" timezone (organizations have no timezone of their own):
 # `UTC` or an IANA name; days of the "per day" panels start at its midnight.
-DASHBOARD_DEFAULT_TIMEZONE = env_str("DASHBOARD_DEFAULT_TIMEZONE", "UTC")
+DASHBOARD_DEFAULT_TIMEZONE = env_timezone("DASHBOARD_DEFAULT_TIMEZONE", "UTC")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
