@@ -55,6 +55,7 @@ export function formatValue(value, unit) {
 
 /** Axis tick labels: short, with the unit. */
 export function formatTick(value, unit) {
+  if (value === 0) return '0';
   if (unit === 'h') return value >= 1 || value === 0 ? `${trim(value, 1)} h` : `${trim(value * 60, 0)} min`;
   if (unit === 'ms') return value >= 60e3 ? humanDuration(value) : value >= 1000 ? `${trim(value / 1000, 1)} s` : `${trim(value, 0)} ms`;
   if (unit === 'percent') return `${trim(value, 1)}%`;
