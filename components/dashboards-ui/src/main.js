@@ -272,7 +272,11 @@ async function loadVariables(startAt = null) {
     }
     wrapper.classList.remove('failed');
     try {
-      const { options } = await post(`/variables/${encodeURIComponent(variable.name)}`, requestBody());
+      // Asked with the choices of the variables before it only: its own (possibly stale) choice
+      // must not narrow, or be refused for, the list it is checked against.
+      const before = variables.slice(0, variables.indexOf(variable)).map((v) => v.name);
+      const parents = Object.fromEntries(Object.entries(state.variables).filter(([name]) => before.includes(name)));
+      const { options } = await post(`/variables/${encodeURIComponent(variable.name)}`, requestBody({ variables: parents }));
       variableOptions.set(variable.name, options);
       const offered = new Set(options.map((o) => o.value));
       const chosen = state.variables[variable.name] ?? [];
