@@ -284,6 +284,10 @@ def test_every_dashboard_renders_at_1600_and_390_px_light_and_dark(live_server, 
     driver.get(f"{live_server.url}/analytics/")
     sign_in(driver)
     WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "ul.dashboards a"))
+    # The API docs render from the app's own files (drf-spectacular-sidecar), no CDN.
+    driver.get(f"{live_server.url}/api/docs/")
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".swagger-ui .info .title"))
+    assert "Annotation analytics API" in driver.find_element(By.CSS_SELECTOR, ".swagger-ui .info .title").text
     for width in (1600, 390):
         set_view(driver, width, "light")
         driver.get(f"{live_server.url}/analytics/")
