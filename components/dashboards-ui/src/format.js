@@ -123,6 +123,23 @@ export function periodStarts(from, to, intervalS, tz) {
   return starts;
 }
 
+/** `YYYY-MM-DDTHH:mm` (a datetime-local input's value) of an instant in tz. */
+export function wallClock(ms, tz) {
+  const p = parts(ms, tz);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${p.year}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}`;
+}
+
+/** The instant of a `YYYY-MM-DDTHH:mm` wall-clock time in tz. */
+export function fromWallClock(text, tz) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(text);
+  if (!match) return NaN;
+  const [y, m, d, h, min] = match.slice(1).map(Number);
+  const guess = Date.UTC(y, m - 1, d, h, min);
+  const instant = guess - offsetAt(guess, tz);
+  return guess - offsetAt(instant, tz);
+}
+
 export function formatDate(ms, tz, withYear = false) {
   return formatter(intlZone(tz), { month: 'short', day: 'numeric', weekday: 'short', ...(withYear ? { year: 'numeric' } : {}) }).format(new Date(ms));
 }

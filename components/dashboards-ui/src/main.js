@@ -8,8 +8,8 @@ import {
   LineElement, PointElement, Tooltip,
 } from 'chart.js';
 import {
-  DAY, columnUnit, formatDate, formatDateTime, formatTick, formatValue, intlZone, isLocalMidnight,
-  periodStarts, timeTicks,
+  DAY, columnUnit, formatDate, formatDateTime, formatTick, formatValue, fromWallClock, intlZone,
+  isLocalMidnight, periodStarts, timeTicks, wallClock,
 } from './format.js';
 import { downloadCsv, toCsv } from './csv.js';
 
@@ -100,10 +100,14 @@ function requestBody(extra = {}) {
 
 // --- time range and timezone -----------------------------------------------------------------
 
+// The custom range's inputs are wall-clock times of the dashboard's timezone, as every time on
+// the page is.
 function toLocalInput(value) {
-  const date = new Date(value);
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  return wallClock(value, timezone());
+}
+
+function fromLocalInput(text) {
+  return text ? fromWallClock(text, timezone()) : NaN;
 }
 
 function buildTimePicker() {
@@ -133,8 +137,8 @@ function buildTimePicker() {
     refreshAll();
   });
   document.getElementById('time-apply').addEventListener('click', () => {
-    const from = Date.parse(fromInput.value);
-    const to = Date.parse(toInput.value);
+    const from = fromLocalInput(fromInput.value);
+    const to = fromLocalInput(toInput.value);
     if (Number.isNaN(from) || Number.isNaN(to) || from >= to) {
       showError('time-error', 'Pick a start before the end.');
       return;
@@ -153,6 +157,10 @@ function buildTimePicker() {
   zone.value = state.tz;
   zone.addEventListener('change', () => {
     state.tz = zone.value;
+    if (!custom.hidden && select.value === 'custom' && Number(state.from)) {
+      fromInput.value = toLocalInput(Number(state.from));
+      toInput.value = toLocalInput(Number(state.to));
+    }
     refreshPanels();
   });
   document.getElementById('refresh').addEventListener('click', () => refreshAll());

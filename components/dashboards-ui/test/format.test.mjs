@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { toCsv } from '../src/csv.js';
-import { formatTick, formatValue, humanDuration, periodStarts, timeTicks } from '../src/format.js';
+import {
+  formatTick, formatValue, fromWallClock, humanDuration, periodStarts, timeTicks, wallClock,
+} from '../src/format.js';
 
 const NOW = Date.parse('2026-12-05T16:34:27Z');
 const HOUR = 3600e3;
@@ -45,4 +47,13 @@ test('calendar periods start at local midnights, Mondays and firsts of the month
 test('CSV quotes what needs quoting and keeps raw values', () => {
   const csv = toCsv({ columns: [{ name: 'User' }, { name: 'Hours' }], rows: [['a, "b"', 1.5], [null, 0]] });
   assert.equal(csv, 'User,Hours\r\n"a, ""b""",1.5\r\n,0\r\n');
+});
+
+test('custom range inputs are wall-clock times of the timezone', () => {
+  assert.equal(wallClock(NOW, 'utc'), '2026-12-05T16:34');
+  assert.equal(wallClock(NOW, 'Asia/Kolkata'), '2026-12-05T22:04');
+  for (const tz of ['utc', 'Asia/Kolkata', 'America/Adak', 'Europe/Berlin']) {
+    const minute = Math.floor(NOW / 60e3) * 60e3;
+    assert.equal(fromWallClock(wallClock(minute, tz), tz), minute, tz);
+  }
 });
