@@ -166,7 +166,10 @@ def stat_panel(
     *,
     unit: str = "short",
     decimals: int | None = None,
+    no_value: str = "0",
 ) -> stat.Panel:
+    """`no_value` is shown when the query gives NULL: 0 for counts and sums, a dash for ratios
+    (a rate over nothing is not 0)."""
     panel = (
         stat.Panel()
         .id(panel_id)
@@ -177,7 +180,7 @@ def stat_panel(
         .grid_pos(pos)
         .unit(unit)
         .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
-        .no_value("0")
+        .no_value(no_value)
         .graph_mode(common_models.BigValueGraphMode.NONE)
     )
     return panel.decimals(decimals) if decimals is not None else panel

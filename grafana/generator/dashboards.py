@@ -27,6 +27,8 @@ from generator.sql import (
 )
 
 ALL_IDS = ("organization", "project", "task", "job", "user")
+# A stat's text when its ratio KPI is NULL (nothing to divide by): not a made-up 0.
+NO_RATIO = "\N{EN DASH}"
 # Grafana (unit, decimals) of table columns, as field overrides.
 HOURS = ("h", 2)
 PERCENT = ("percent", 1)
@@ -502,6 +504,7 @@ FROM rollup_5m
 """,
             ch.grid(20, 16, 4, 8),
             decimals=2,
+            no_value=NO_RATIO,
         )
     )
     board.with_panel(
@@ -759,6 +762,7 @@ FROM rollup_5m
 """,
             ch.grid(6, 0, 6, 5),
             decimals=1,
+            no_value=NO_RATIO,
         )
     )
     totals = {name: f"sum({name})" for name in OUTCOMES}
@@ -789,6 +793,7 @@ WHERE job_id IN (SELECT job_id FROM user_jobs)
             ch.grid(18, 0, 6, 5),
             unit="percent",
             decimals=1,
+            no_value=NO_RATIO,
         )
     )
     board.with_panel(
