@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include("accounts.urls")),
     path("api/", include("annotation.urls")),
+    path("api/", include("annotation.dataloop")),  # the reads Dataloop's SDK makes
     path("", include("exports.urls")),
     path("", include("events.urls")),
     path("", include("analytics.urls")),
