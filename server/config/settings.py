@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_str, env_timezone
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 SERVER_DIR = REPO_DIR / "server"
@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "annotation",
     "events",
@@ -104,6 +105,9 @@ STATICFILES_DIRS = [("client", REPO_DIR / "components" / "client")]
 # the data directory (a volume in the container) to go stale.
 WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "/analytics/login/"
+# The dashboards' "Organization default" timezone (organizations have no timezone of their own):
+# `UTC` or an IANA name; days of the "per day" panels start at its midnight.
+DASHBOARD_DEFAULT_TIMEZONE = env_timezone("DASHBOARD_DEFAULT_TIMEZONE", "UTC")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -127,6 +131,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Annotation domain, client events, KPIs, measure queries and event exports.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the drf-spectacular-sidecar package (static files), not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ShapeTypeEnum": "annotation.models.ShapeType",
