@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from analytics.buckets import Grid
+from analytics.grid import Grid
 from analytics.registry import (
     ALL_METRICS,
     ALL_SCOPES,
@@ -25,39 +25,12 @@ from analytics.registry import (
     Metric,
     is_status_key,
 )
+from analytics.tiers import ORG_DISTINCT_STATES, org_rollup_table, rollup_table
 from store.client import get_client
 from store.sql import load_sql
 
 _COLUMN_INDEX = {"events": 0, "units": 1, "duration_ms": 2, "working_time_ms": 3}
 ID_FILTERS = ("project_ids", "task_ids", "job_ids", "user_ids")
-# The rollup tiers, coarsest first: each holds the same sums as rollup_5m, pre-added over longer
-# buckets (rollup_1h is filled from rollup_5m's inserts, rollup_1d from rollup_1h's).
-TIERS = ((86_400, "rollup_1d"), (3600, "rollup_1h"), (300, "rollup_5m"))
-# The organization tiers: the same sums per organization only (no project/task/job/user columns),
-# with exact uniqExact states of the users and jobs behind each row for the distinct counts.
-ORG_TIERS = ((86_400, "rollup_org_1d"), (3600, "rollup_org_1h"))
-ORG_DISTINCT_STATES = {"user_id": "users", "job_id": "jobs"}
-
-
-def _coarsest(tiers: tuple[tuple[int, str], ...], bounds: tuple[int, ...]) -> str | None:
-    for seconds, table in tiers:
-        if all(bound % seconds == 0 for bound in bounds):
-            return table
-    return None
-
-
-def rollup_table(*bounds: int) -> str:
-    """The coarsest rollup whose buckets tile every bound (range ends, bucket size): fewer rows to
-    read for the same answer (e.g. a 30-day query by day reads rollup_1d)."""
-    table = _coarsest(TIERS, bounds)
-    if table is None:
-        raise ValueError(f"bounds {bounds} are not multiples of 5 minutes")
-    return table
-
-
-def org_rollup_table(*bounds: int) -> str | None:
-    """The coarsest organization tier whose buckets tile every bound, or None (5-minute bounds)."""
-    return _coarsest(ORG_TIERS, bounds)
 
 
 @dataclass(frozen=True)

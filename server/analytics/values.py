@@ -9,20 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from analytics.buckets import Grid
 from analytics.registry import ALL_METRICS, KPI, metrics_for
 from analytics.selectors import Scope, metric_series
+from analytics.times import iso_z as iso
 
 
 def warning(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"code": code, "message": message, **extra}
-
-
-def iso(ts: int | float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass

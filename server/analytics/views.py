@@ -22,6 +22,7 @@ from analytics.access import request_scope, user_access
 from analytics.buckets import BUCKET_SECONDS, MAX_TIMESTAMP, bucket_count, choose_bucket, make_grid
 from analytics.errors import AnalyticsAPIView, AnalyticsError
 from analytics.selectors import freshness, user_raw_events
+from analytics.times import parse_instant
 from analytics.user_summary import parse_period, user_summary
 from analytics.values import kpi_values, metric_values, range_warnings
 
@@ -86,15 +87,11 @@ def timestamp_param(request: Request, name: str, default: float) -> float:
     if raw in (None, ""):
         return default
     try:
-        value = float(raw)
+        value = parse_instant(raw, epoch_unit=1)
     except ValueError:
-        try:
-            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            raise AnalyticsError(
-                f"{name} must be epoch seconds or an ISO-8601 time, got {raw!r}.", field=name
-            ) from None
-        value = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+        raise AnalyticsError(
+            f"{name} must be epoch seconds or an ISO-8601 time, got {raw!r}.", field=name
+        ) from None
     if not 0 <= value <= MAX_TIMESTAMP:
         raise AnalyticsError(f"{name} must be between 1970 and 2106.", field=name)
     return value

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from accounts.visibility import visible_org_ids
 from analytics.errors import AnalyticsError, not_found
+from analytics.times import parse_iso
 from dashboards.macros import (
     ALL,
     ORG_VARIABLE,
@@ -51,12 +52,11 @@ def parse_time(value: Any, field: str) -> datetime:
     if text.isdigit():
         return datetime.fromtimestamp(int(text) / 1000, UTC)
     try:
-        moment = datetime.fromisoformat(text)
+        return parse_iso(text)
     except ValueError:
         raise AnalyticsError(
             f"Cannot read {field} {text[:40]!r}: use now, now-7d, epoch ms or ISO-8601.", field=field
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

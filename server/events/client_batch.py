@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
+
+from analytics.times import parse_iso
 
 CLIENT_SCOPES = frozenset(
     {
@@ -96,10 +98,9 @@ def parse_time(value: Any, path: str) -> datetime:
     if not isinstance(value, str):
         raise invalid(path, "Expected an ISO-8601 date-time string.")
     try:
-        parsed = datetime.fromisoformat(value)
+        return parse_iso(value)
     except ValueError:
         raise invalid(path, f"Cannot parse date-time {value[:64]!r}; use ISO-8601.") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _int(value: Any, path: str, maximum: int, *, required: bool = False) -> int | None:

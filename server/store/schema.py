@@ -372,3 +372,7 @@ ROLLUP_TIERS: tuple[tuple[Table, Table], ...] = (
     (ROLLUP_ORG_1H, ROLLUP_ORG_1H_BACKFILL),
     (ROLLUP_ORG_1D, ROLLUP_ORG_1D_BACKFILL),
 )
+
+# The read path's tiers by bucket seconds (analytics/tiers.py chooses among them).
+ROLLUP_TABLES: dict[int, str] = {300: ROLLUP_5M.name, 3600: ROLLUP_1H.name, 86_400: ROLLUP_1D.name}
+ORG_ROLLUP_TABLES: dict[int, str] = {3600: ROLLUP_ORG_1H.name, 86_400: ROLLUP_ORG_1D.name}

@@ -17,9 +17,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from analytics.query.timegrid import TimeGrid
+from analytics.grid import Grid
+from analytics.query.timegrid import grid_table, is_raw
 from analytics.registry import ALL_SCOPES, DistinctMetric, Metric, status_key
-from analytics.selectors import Scope, rollup_table
+from analytics.selectors import Scope
+from analytics.tiers import finest, rollup_table
 from store.client import get_client
 from store.schema import event_rollup_rows
 from store.sql import load_sql
@@ -82,7 +84,7 @@ _IMPLIED = {"job_id": ("task_id", "project_id"), "task_id": ("project_id",)}
 class Shape:
     """One grouped-sums read: the grid, whether rows are split by bucket, the id columns kept."""
 
-    grid: TimeGrid
+    grid: Grid
     timed: bool
     dims: tuple[str, ...] = ()
 
@@ -101,16 +103,14 @@ class Shape:
         granularity, only on the range (and on raw vs rollup)."""
         if self.timed:
             return (True, self.dims, self.grid)
-        return (False, self.dims, self.grid.start, self.grid.end, self.grid.raw)
+        return (False, self.dims, self.grid.start, self.grid.end, is_raw(self.grid))
 
     def table(self, spans: bool) -> str:
         """Timed reads, and reads whose first/last buckets must resolve the granularity, read the
         granularity's own table; whole-range sums the coarsest tier whose buckets tile the range
         (a 30-day range of whole days reads rollup_1d whatever the granularity)."""
-        if self.grid.raw:
-            return "events"
-        if self.timed or spans:
-            return self.grid.table
+        if is_raw(self.grid) or self.timed or spans:
+            return grid_table(self.grid)
         return rollup_table(self.grid.start, self.grid.end)
 
 
@@ -132,8 +132,6 @@ _SUMS_RAW = load_sql("queries/query_api/sums_raw.sql").replace(
     ),
 )
 
-_FINEST_FIRST = ("events", "rollup_5m", "rollup_1h", "rollup_1d")
-
 
 @dataclass
 class _Want:
@@ -144,7 +142,7 @@ class _Want:
 
     @property
     def table(self) -> str:
-        return min(self.tables, key=_FINEST_FIRST.index)
+        return finest(self.tables)
 
 
 class Fetcher:
@@ -195,14 +193,14 @@ class Fetcher:
             "metric_keys": sorted(wanted.keys),
             **{flag: column in shape.dims for column, flag in _BY.items()},
         }
-        if grid.raw:
+        if is_raw(grid):
             return self._query("sums_raw", params)
         params["table"] = wanted.table
         return self._query("sums_rollup", params)
 
     # --- reads of raw events ---------------------------------------------------------------------
 
-    def raw(self, name: str, grid: TimeGrid, timed: bool = False, **extra: Any) -> list[tuple]:
+    def raw(self, name: str, grid: Grid, timed: bool = False, **extra: Any) -> list[tuple]:
         """A query_api/<name>.sql read over [grid.start, grid.end) in scope, memoized."""
         if self.scope.sees_nothing:
             return []

@@ -26,6 +26,7 @@ from operator import itemgetter
 from typing import Any
 
 from analytics.errors import AnalyticsError
+from analytics.grid import Grid
 from analytics.query.fetch import (
     BUCKET,
     DIM_INDEX,
@@ -38,7 +39,7 @@ from analytics.query.fetch import (
     status_params,
     tuple_key,
 )
-from analytics.query.timegrid import TimeGrid, iso
+from analytics.query.timegrid import iso
 from analytics.registry import (
     ALL_METRICS,
     DISTINCT_METRICS,
@@ -131,7 +132,7 @@ def _values(cols: Sequence[Col], totals: dict[str, Any]) -> dict[str, Any]:
 @dataclass
 class Ctx:
     fetch: Fetcher
-    grid: TimeGrid
+    grid: Grid
     params: dict[str, Any]
 
 

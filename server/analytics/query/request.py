@@ -6,10 +6,8 @@ caller's rights: `scope` checks those afterwards (400s come before 403s, as in t
 from __future__ import annotations
 
 import math
-import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +15,9 @@ from django.conf import settings
 from analytics.access import MAX_IDS_PER_FILTER
 from analytics.buckets import MAX_TIMESTAMP
 from analytics.errors import AnalyticsError
-from analytics.query.timegrid import DEFAULT_GRANULARITY, GRANULARITIES, TimeGrid, bucket_count, make_grid
+from analytics.grid import Grid
+from analytics.query.timegrid import DEFAULT_GRANULARITY, GRANULARITIES, bucket_count, make_grid
+from analytics.times import parse_instant
 
 MAX_MEASURES = 50
 # Without a pageSize an entry holds every record (0): Dataloop's tutorials read `response` once and
@@ -53,8 +53,6 @@ UNSUPPORTED_DIMENSIONS: dict[str, str] = {
     "ontologyId": "labels are not recorded in events",
 }
 
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-
 
 def _error(message: str, field_path: str | None, code: str = "invalid_parameter") -> AnalyticsError:
     return AnalyticsError(message, code=code, field=field_path)
@@ -64,22 +62,12 @@ def parse_time(raw: Any, name: str) -> float:
     """Epoch milliseconds (a number or a string of digits) or an ISO-8601 string -> epoch seconds."""
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise _error(f"{name} must be epoch milliseconds or an ISO-8601 time, got {raw!r}.", name)
-    if isinstance(raw, str):
-        text = raw.strip()
-        if _NUMBER.match(text):
-            value = float(text) / 1000
-        else:
-            try:
-                moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-            except ValueError:
-                raise _error(
-                    f"{name} must be epoch milliseconds or an ISO-8601 time, got {raw!r}.", name
-                ) from None
-            value = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-    else:
-        if not math.isfinite(raw):
-            raise _error(f"{name} must be a finite number of epoch milliseconds.", name)
-        value = raw / 1000
+    if not isinstance(raw, str) and not math.isfinite(raw):
+        raise _error(f"{name} must be a finite number of epoch milliseconds.", name)
+    try:
+        value = parse_instant(raw, epoch_unit=0.001)
+    except ValueError:
+        raise _error(f"{name} must be epoch milliseconds or an ISO-8601 time, got {raw!r}.", name) from None
     if not 0 <= value <= MAX_TIMESTAMP:
         raise _error(f"{name} must be between 1970 and 2106.", name)
     return value
@@ -170,7 +158,7 @@ class QueryRequest:
     context: Context
     measures: tuple[MeasureRequest, ...]
 
-    def grid(self, granularity: str) -> TimeGrid:
+    def grid(self, granularity: str) -> Grid:
         return make_grid(self.start, self.end, granularity)
 
 
