@@ -13,6 +13,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from analytics.grid import Grid
@@ -27,10 +28,11 @@ from analytics.registry import (
 )
 from analytics.tiers import ORG_DISTINCT_STATES, org_rollup_table, rollup_table
 from store.client import get_client
-from store.sql import load_sql
+from store.sql import ID_FILTERS as SQL_ID_FILTERS
+from store.sql import ORG_FILTER, load_sql
 
 _COLUMN_INDEX = {"events": 0, "units": 1, "duration_ms": 2, "working_time_ms": 3}
-ID_FILTERS = ("project_ids", "task_ids", "job_ids", "user_ids")
+ID_FILTERS = tuple(name for _column, _lift, name in SQL_ID_FILTERS)
 
 
 @dataclass(frozen=True)
@@ -52,19 +54,32 @@ class Scope:
         return self.org_ids is not None and not self.org_ids
 
     def params(self) -> dict[str, Any]:
-        """The scope as bound parameters. Each optional filter comes with a Bool that lifts it
-        (`any_project` ...): ClickHouse folds `true OR x IN (...)` away, it does not fold
-        `empty([]) OR x IN (...)` as well (measured: ~1.5 ms on a 30-day query)."""
-        params: dict[str, Any] = {"all_orgs": self.org_ids is None, "org_ids": list(self.org_ids or ())}
-        for name in ID_FILTERS:
+        """The scope as the bound parameters of the one scope predicate (store.sql: `/*scope*/`),
+        each filter with the Bool that lifts it."""
+        _column, all_orgs, org_ids = ORG_FILTER
+        params: dict[str, Any] = {all_orgs: self.org_ids is None, org_ids: list(self.org_ids or ())}
+        for _column, lift, name in SQL_ID_FILTERS:
             ids = list(getattr(self, name))
             params[name] = ids
-            params[f"any_{name.removesuffix('_ids')}"] = not ids
+            params[lift] = not ids
         return params
 
 
-def _rows(name: str, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
-    return get_client().query(load_sql(f"queries/analytics/{name}.sql"), parameters=params).result_rows
+class Rows(list):
+    """A query's rows, and where each named column is in a row (`column[name]`)."""
+
+    column: dict[str, int]
+
+
+def _rows(name: str, params: dict[str, Any]) -> Rows:
+    result = get_client().query(load_sql(f"queries/analytics/{name}.sql"), parameters=params)
+    rows = Rows(result.result_rows)
+    rows.column = {column: k for k, column in enumerate(result.column_names)}
+    return rows
+
+
+# The columns of a sums row, by name, in the order _additive_into reads them.
+SUMS_COLUMNS = ("i", "metric_key", "source", "events", "units", "duration_ms", "working_time_ms")
 
 
 def _sum_rows(scope: Scope, start: int, end: int, step: int, keys: dict[str, Any]) -> Sequence[Sequence[Any]]:
@@ -197,11 +212,15 @@ def metric_series(scope: Scope, grid: Grid, names: Sequence[str]) -> MetricSerie
                 "table": org_table,
             }
             rows = _rows("org_metric_series", params)
-            _additive_into([row[:3] + row[5:9] for row in rows if not row[3]], with_additive, add)
+            column = rows.column
+            sums = itemgetter(*(column[name] for name in SUMS_COLUMNS))
+            is_distinct, is_total, i = column["distinct_row"], column["total_row"], column["i"]
+            slots = [column[f"d{k}"] for k in range(_SQL_SLOTS)]
+            _additive_into([sums(row) for row in rows if not row[is_distinct]], with_additive, add)
             for row in rows:
-                if row[3]:  # distinct_row
-                    for metric, count in zip(chunk, row[9:], strict=False):
-                        set_count(metric, row[0], row[4], count)
+                if row[is_distinct]:
+                    for metric, slot in zip(chunk, slots, strict=False):
+                        set_count(metric, row[i], row[is_total], row[slot])
     else:
         if additive:
             rows = _sum_rows(scope, grid.start, grid.end, grid.step, _key_params(additive))

@@ -52,12 +52,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from store.schema import ORG_SCOPED_TABLES
+
 ALL = "$__all"  # Grafana's value for the "All" option
 ALL_TEXT = "All"
 ORG_VARIABLE = "org_ids"
 # The condition every generated query puts on every read of a restricted table.
 ORG_FILTER = "(-1 IN (${org_ids:singlequote}) OR org_id IN (${org_ids:singlequote}))"
-RESTRICTED_TABLES = ("events", "rollup_5m", "rollup_1h", "rollup_1d")
+RESTRICTED_TABLES = ORG_SCOPED_TABLES  # from the schema: events and every rollup tier
 
 Quoting = Literal["clickhouse", "grafana"]
 VariableValue = str | Sequence[str]

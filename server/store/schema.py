@@ -376,3 +376,7 @@ ROLLUP_TIERS: tuple[tuple[Table, Table], ...] = (
 # The read path's tiers by bucket seconds (analytics/tiers.py chooses among them).
 ROLLUP_TABLES: dict[int, str] = {300: ROLLUP_5M.name, 3600: ROLLUP_1H.name, 86_400: ROLLUP_1D.name}
 ORG_ROLLUP_TABLES: dict[int, str] = {3600: ROLLUP_ORG_1H.name, 86_400: ROLLUP_ORG_1D.name}
+# The tables whose every row belongs to one organization, which a reader outside the superusers
+# may only see filtered by org_id (the built-in dashboards' guard). object_names is not one: a
+# user's name row carries the organization of their latest event, and names are shared.
+ORG_SCOPED_TABLES: tuple[str, ...] = (EVENTS.name, *(tier.name for tier, _ in ROLLUP_TIERS))

@@ -9,6 +9,36 @@ from django.conf import settings
 
 SQL_DIR = settings.REPO_DIR / "clickhouse"
 
+# The scope predicate of every read path query, defined once: (column, the Bool parameter that
+# lifts the filter, the Array parameter of allowed ids). A lifting Bool rather than `empty(ids)`:
+# ClickHouse folds `true OR x IN (...)` away, not `empty([]) OR x IN (...)` (~1.5 ms on a 30-day
+# query). analytics.selectors.Scope.params binds them.
+ORG_FILTER = ("org_id", "all_orgs", "org_ids")
+ID_FILTERS = (
+    ("project_id", "any_project", "project_ids"),
+    ("task_id", "any_task", "task_ids"),
+    ("job_id", "any_job", "job_ids"),
+    ("user_id", "any_user", "user_ids"),
+)
+
+
+def _condition(column: str, lift: str, ids: str) -> str:
+    return f"({{{lift}:Bool}} OR {column} IN {{{ids}:Array(UInt64)}})"
+
+
+def scope_conditions(*, ids: bool = True) -> tuple[str, ...]:
+    """The scope's conditions: the organizations, and the project/task/job/user ids unless
+    `ids` is False (tables without those columns)."""
+    return (_condition(*ORG_FILTER), *((_condition(*f) for f in ID_FILTERS) if ids else ()))
+
+
+# Markers a .sql file writes where the predicate goes (a comment, so the file stays valid SQL):
+# `/*scope*/` the whole scope, `/*org_scope*/` the organizations only; both AND-ed.
+_MARKERS = {
+    "/*scope*/": "\n    AND ".join(scope_conditions()),
+    "/*org_scope*/": scope_conditions(ids=False)[0],
+}
+
 
 @functools.cache
 def load_sql(relative_path: str) -> str:
@@ -18,7 +48,10 @@ def load_sql(relative_path: str) -> str:
     lines = (SQL_DIR / relative_path).read_text().splitlines(keepends=True)
     while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
         lines.pop(0)
-    return "".join(lines)
+    sql = "".join(lines)
+    for marker, predicate in _MARKERS.items():
+        sql = sql.replace(marker, predicate)
+    return sql
 
 
 _COMMENT = re.compile(r"--[^\n]*")

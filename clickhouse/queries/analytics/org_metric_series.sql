@@ -24,5 +24,5 @@ FROM {table:Identifier}
 WHERE bucket >= toDateTime({start:UInt32}, 'UTC')
     AND bucket < toDateTime({end:UInt32}, 'UTC')
     AND ({all_keys:Bool} OR metric_key IN {metric_keys:Array(String)})
-    AND ({all_orgs:Bool} OR org_id IN {org_ids:Array(UInt64)})
+    AND /*org_scope*/
 GROUP BY GROUPING SETS ((i, metric_key, source), (i), ())

@@ -8,7 +8,7 @@ FROM events
 WHERE user_id = {user_id:UInt64}
     AND timestamp >= toDateTime64({start:UInt32}, 3, 'UTC')
     AND timestamp < toDateTime64({end:UInt32}, 3, 'UTC')
-    AND ({all_orgs:Bool} OR org_id IN {org_ids:Array(UInt64)})
+    AND /*org_scope*/
     AND ({first_page:Bool}
          OR (timestamp, event_id) < ({cursor_timestamp:DateTime64(3, 'UTC')}, {cursor_event_id:UUID}))
 ORDER BY timestamp DESC, event_id DESC

@@ -28,11 +28,7 @@ FROM
         AND timestamp < toDateTime64({end:UInt32}, 3, 'UTC')
         AND scope IN {create_keys:Array(String)}
         AND obj_id IS NOT NULL
-        AND ({all_orgs:Bool} OR org_id IN {org_ids:Array(UInt64)})
-        AND ({any_project:Bool} OR project_id IN {project_ids:Array(UInt64)})
-        AND ({any_task:Bool} OR task_id IN {task_ids:Array(UInt64)})
-        AND ({any_job:Bool} OR job_id IN {job_ids:Array(UInt64)})
-        AND ({any_user:Bool} OR user_id IN {user_ids:Array(UInt64)})
+        AND /*scope*/
     GROUP BY issue_id
 ) AS c
 ASOF LEFT JOIN
@@ -43,7 +39,7 @@ ASOF LEFT JOIN
         AND timestamp < toDateTime64({end:UInt32}, 3, 'UTC')
         AND scope IN {save_keys:Array(String)}
         AND job_id IS NOT NULL AND job_id != 0
-        AND ({all_orgs:Bool} OR org_id IN {org_ids:Array(UInt64)})
+        AND /*org_scope*/
 ) AS s ON c.j = s.j AND c.created_at < s.ts
 ASOF LEFT JOIN
 (
@@ -55,6 +51,6 @@ ASOF LEFT JOIN
         AND obj_name = {resolve_field:String}
         AND obj_val IN {resolve_values:Array(String)}
         AND obj_id IS NOT NULL
-        AND ({all_orgs:Bool} OR org_id IN {org_ids:Array(UInt64)})
+        AND /*org_scope*/
 ) AS r ON c.issue_id = r.issue_id AND c.created_at <= r.ts
 SETTINGS join_use_nulls = 1

@@ -23,11 +23,7 @@ FROM
         AND scope IN {resolve_scopes:Array(String)}
         AND obj_name = {resolve_field:String}
         AND obj_val IN {resolve_values:Array(String)}
-        AND ({all_orgs:Bool} OR org_id IN {org_ids:Array(UInt64)})
-        AND ({any_project:Bool} OR project_id IN {project_ids:Array(UInt64)})
-        AND ({any_task:Bool} OR task_id IN {task_ids:Array(UInt64)})
-        AND ({any_job:Bool} OR job_id IN {job_ids:Array(UInt64)})
-        AND ({any_user:Bool} OR user_id IN {user_ids:Array(UInt64)})
+        AND /*scope*/
 ) AS r
 LEFT JOIN
 (
@@ -36,7 +32,7 @@ LEFT JOIN
     WHERE timestamp < toDateTime64({end:UInt32}, 3, 'UTC')
         AND scope IN {create_keys:Array(String)}
         AND obj_id IS NOT NULL
-        AND ({all_orgs:Bool} OR org_id IN {org_ids:Array(UInt64)})
+        AND /*org_scope*/
     GROUP BY obj_id
 ) AS c ON r.obj_id = c.obj_id
 GROUP BY i

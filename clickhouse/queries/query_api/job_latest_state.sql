@@ -18,9 +18,5 @@ WHERE timestamp >= toDateTime64({start:UInt32}, 3, 'UTC')
     AND obj_name = {state_field:String}
     AND obj_val IN {state_values:Array(String)}
     AND job_id IS NOT NULL AND job_id != 0
-    AND ({all_orgs:Bool} OR org_id IN {org_ids:Array(UInt64)})
-    AND ({any_project:Bool} OR project_id IN {project_ids:Array(UInt64)})
-    AND ({any_task:Bool} OR task_id IN {task_ids:Array(UInt64)})
-    AND ({any_job:Bool} OR job_id IN {job_ids:Array(UInt64)})
-    AND ({any_user:Bool} OR user_id IN {user_ids:Array(UInt64)})
+    AND /*scope*/
 GROUP BY j, t, p

@@ -28,9 +28,5 @@ FROM {table:Identifier}
 WHERE bucket >= toDateTime({start:UInt32}, 'UTC')
     AND bucket < toDateTime({end:UInt32}, 'UTC')
     AND ({all_keys:Bool} OR metric_key IN {metric_keys:Array(String)})
-    AND ({all_orgs:Bool} OR org_id IN {org_ids:Array(UInt64)})
-    AND ({any_project:Bool} OR project_id IN {project_ids:Array(UInt64)})
-    AND ({any_task:Bool} OR task_id IN {task_ids:Array(UInt64)})
-    AND ({any_job:Bool} OR job_id IN {job_ids:Array(UInt64)})
-    AND ({any_user:Bool} OR user_id IN {user_ids:Array(UInt64)})
+    AND /*scope*/
 GROUP BY i, o, p, t, j, u, metric_key, source

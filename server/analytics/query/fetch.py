@@ -24,15 +24,32 @@ from analytics.selectors import Scope
 from analytics.tiers import finest, rollup_table
 from store.client import get_client
 from store.schema import event_rollup_rows
-from store.sql import load_sql
+from store.sql import load_sql, scope_conditions
 
 ID_COLUMNS: tuple[str, ...] = ("org_id", "project_id", "task_id", "job_id", "user_id")
-# Positions in a sums row: (i, o, p, t, j, u, metric_key, source, events, units, duration_ms,
-# working_time_ms, first_bucket, last_bucket).
-BUCKET, ORG, PROJECT, TASK, JOB, USER, KEY, SOURCE = range(8)
-FIRST, LAST = 12, 13
+# The columns of a sums row (sums_rollup.sql, sums_raw.sql), by name; the positions below are
+# looked up here, and every sums read checks that its result has exactly these columns.
+SUMS_COLUMNS = (
+    "i",
+    "o",
+    "p",
+    "t",
+    "j",
+    "u",
+    "metric_key",
+    "source",
+    "events",
+    "units",
+    "duration_ms",
+    "working_time_ms",
+    "first_bucket",
+    "last_bucket",
+)
+_AT = {name: k for k, name in enumerate(SUMS_COLUMNS)}
+BUCKET, ORG, PROJECT, TASK, JOB, USER = (_AT[name] for name in ("i", "o", "p", "t", "j", "u"))
+KEY, SOURCE, FIRST, LAST = (_AT[name] for name in ("metric_key", "source", "first_bucket", "last_bucket"))
 DIM_INDEX = {"org_id": ORG, "project_id": PROJECT, "task_id": TASK, "job_id": JOB, "user_id": USER}
-COLUMN_INDEX = {"events": 8, "units": 9, "duration_ms": 10, "working_time_ms": 11}
+COLUMN_INDEX = {name: _AT[name] for name in ("events", "units", "duration_ms", "working_time_ms")}
 _BY = {
     "org_id": "by_org",
     "project_id": "by_project",
@@ -123,11 +140,7 @@ _SUMS_RAW = load_sql("queries/query_api/sums_raw.sql").replace(
         (
             "timestamp >= toDateTime64({start:UInt32}, 3, 'UTC')",
             "timestamp < toDateTime64({end:UInt32}, 3, 'UTC')",
-            "({all_orgs:Bool} OR org_id IN {org_ids:Array(UInt64)})",
-            "({any_project:Bool} OR project_id IN {project_ids:Array(UInt64)})",
-            "({any_task:Bool} OR task_id IN {task_ids:Array(UInt64)})",
-            "({any_job:Bool} OR job_id IN {job_ids:Array(UInt64)})",
-            "({any_user:Bool} OR user_id IN {user_ids:Array(UInt64)})",
+            *scope_conditions(),
         ),
     ),
 )
@@ -143,6 +156,9 @@ class _Want:
     @property
     def table(self) -> str:
         return finest(self.tables)
+
+
+_SUMS_READS = frozenset({"sums_raw", "sums_rollup"})
 
 
 class Fetcher:
@@ -220,6 +236,8 @@ class Fetcher:
         self.queries += 1
         sql = _SUMS_RAW if name == "sums_raw" else load_sql(f"queries/query_api/{name}.sql")
         result = get_client().query(sql, parameters=params)
+        if name in _SUMS_READS and result.column_names and tuple(result.column_names) != SUMS_COLUMNS:
+            raise RuntimeError(f"{name}.sql returns {result.column_names}, not {SUMS_COLUMNS}")
         return result.result_rows
 
     # --- names -----------------------------------------------------------------------------------
