@@ -1,7 +1,8 @@
 """The four dashboards: All Events, Management and Monitoring (every panel CVAT's have, fixed) and
 Annotators (per-annotator KPIs from the registry). docs/dashboards.md describes every panel.
 
-Aggregates read `rollup_5m` (5-minute buckets: a time range is honoured to the bucket); the raw
+Aggregates read the rollup tier that honours any Grafana time range to the bucket (ROLLUP: the
+tier analytics.tiers chooses for 5-minute bounds, rollup_5m); the raw
 tables (the events list, exceptions) and the numbers a rollup cannot hold (the browser and OS of
 `load:cvat` payloads, min/max durations) read `events`.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from analytics.registry import JOB_KPIS, KPIS, METRICS
+from analytics.tiers import rollup_table
 from generator import clickhouse as ch
 from generator.sql import (
     EVENTS_TIME,
@@ -27,6 +29,8 @@ from generator.sql import (
 )
 
 ALL_IDS = ("organization", "project", "task", "job", "user")
+# A dashboard's range is any range Grafana sends: only the 5-minute tier tiles it.
+ROLLUP = rollup_table(300)
 # A stat's text when its ratio KPI is NULL (nothing to divide by): not a made-up 0.
 NO_RATIO = "\N{EN DASH}"
 # Grafana (unit, decimals) of table columns, as field overrides.
@@ -66,7 +70,7 @@ def id_variable_sql(variable: str, parents: tuple[str, ...]) -> str:
 SELECT r.{column} AS value, concat({label("n.name", f"r.{column}")}, ' (#', toString(r.{column}), ')') AS text
 FROM (
     SELECT DISTINCT {column}
-    FROM rollup_5m
+    FROM {ROLLUP}
     {where(ROLLUP_TIME, parents, extra=[f"{column} != 0"])}
 ) AS r
 {join_names(variable, "n", f"r.{column}")}
@@ -93,7 +97,7 @@ def scope_variable(ids: tuple[str, ...]) -> Any:
         "Scope",
         f"""
 SELECT DISTINCT metric_key
-FROM rollup_5m
+FROM {ROLLUP}
 {where(ROLLUP_TIME, ids, extra=["position(metric_key, '=') = 0"])}
 ORDER BY metric_key
 """,
@@ -106,7 +110,7 @@ def source_variable(ids: tuple[str, ...]) -> Any:
         "Source",
         f"""
 SELECT DISTINCT source
-FROM rollup_5m
+FROM {ROLLUP}
 {where(ROLLUP_TIME, ids)}
 ORDER BY source
 """,
@@ -136,7 +140,7 @@ LIMIT 500
 def events_over_time_sql(ids: tuple[str, ...], texts: dict[str, str]) -> str:
     return f"""
 SELECT $__timeInterval(bucket) AS time, {metric("events")} AS "Events"
-FROM rollup_5m
+FROM {ROLLUP}
 {where(ROLLUP_TIME, ids, texts, [metrics_prefilter(["events"])])}
 GROUP BY time
 ORDER BY time {ZERO_FILL}
@@ -292,7 +296,7 @@ FROM (
     SELECT r.time AS time, {label("u.name", "r.user_id")} AS "User", r.events AS "Events"
     FROM (
         SELECT $__timeInterval(bucket) AS time, user_id, {metric("events")} AS events
-        FROM rollup_5m
+        FROM {ROLLUP}
         {where(ROLLUP_TIME, ids, extra=["user_id != 0", metrics_prefilter(["events"])])}
         GROUP BY time, user_id
     ) AS r
@@ -340,7 +344,7 @@ FROM (
         {kpi("working_hours")} AS working_hours,
         {metric("objects_drawn")} AS objects_drawn,
         {metric("events")} AS events
-    FROM rollup_5m
+    FROM {ROLLUP}
     {where(ROLLUP_TIME, ids, extra=["user_id != 0"])}
     GROUP BY user_id, project_id, task_id, job_id
     HAVING working_hours > 0
@@ -364,7 +368,7 @@ ORDER BY "Working time (h)" DESC, "User ID", "Project ID", "Task ID", "Job ID"
 SELECT {label("u.name", "r.user_id")} AS "User", r.working_hours AS "Working hours"
 FROM (
     SELECT user_id, {kpi("working_hours")} AS working_hours
-    FROM rollup_5m
+    FROM {ROLLUP}
     {where(ROLLUP_TIME, ids, extra=["user_id != 0", metrics_prefilter(hours.metrics)])}
     GROUP BY user_id
     HAVING working_hours > 0
@@ -408,7 +412,7 @@ def monitoring() -> Any:
             "5-minute buckets and the current one), whatever the time range. From rollup_5m.",
             f"""
 SELECT {metric(active)} AS "Active users"
-FROM rollup_5m
+FROM {ROLLUP}
 {where(None, ids, texts, ["bucket >= toStartOfFiveMinutes(now() - INTERVAL 15 MINUTE)"])}
 """,
             ch.grid(0, 0, 4, 7),
@@ -422,7 +426,7 @@ FROM rollup_5m
             "From rollup_5m.",
             f"""
 SELECT $__timeInterval(bucket) AS time, {metric(active)} AS "Active users"
-FROM rollup_5m
+FROM {ROLLUP}
 {where(ROLLUP_TIME, ids, texts)}
 GROUP BY time
 ORDER BY time {ZERO_FILL}
@@ -462,7 +466,7 @@ ORDER BY "Events with a duration" DESC, scope, source
             "Number of events per scope and source. From rollup_5m.",
             f"""
 SELECT metric_key AS "Scope", source AS "Source", {metric("events")} AS "Events"
-FROM rollup_5m
+FROM {ROLLUP}
 {where(ROLLUP_TIME, ids, texts, [metrics_prefilter(["events"])])}
 GROUP BY metric_key, source
 HAVING "Events" > 0
@@ -483,7 +487,7 @@ SELECT
     $__timeInterval(bucket) AS time,
     {metric("exceptions_client")} AS "{client.display_name}",
     {metric("exceptions_server")} AS "{server.display_name}"
-FROM rollup_5m
+FROM {ROLLUP}
 {where(ROLLUP_TIME, ids, texts, [metrics_prefilter(["exceptions_client", "exceptions_server"])])}
 GROUP BY time
 ORDER BY time {ZERO_FILL}
@@ -499,7 +503,7 @@ ORDER BY time {ZERO_FILL}
             f"{rate.description} Over the time range. From rollup_5m.",
             f"""
 SELECT {kpi(rate.key)} AS "{rate.display_name}"
-FROM rollup_5m
+FROM {ROLLUP}
 {where(ROLLUP_TIME, ids, texts, [metrics_prefilter(rate.metrics)])}
 """,
             ch.grid(20, 16, 4, 8),
@@ -561,7 +565,7 @@ def _workers(ids: tuple[str, ...]) -> str:
     """The annotators every Annotators panel lists: users with working time in the range."""
     return f"""workers AS (
     SELECT user_id
-    FROM rollup_5m
+    FROM {ROLLUP}
     {where(ROLLUP_TIME, ids, extra=["user_id != 0", metrics_prefilter(["working_time_ms"])])}
     GROUP BY user_id
     HAVING {metric("working_time_ms")} > 0
@@ -573,7 +577,7 @@ def _user_jobs(ids: tuple[str, ...], with_user: bool = True) -> str:
     columns = "user_id, job_id" if with_user else "job_id"
     return f"""user_jobs AS (
     SELECT DISTINCT {columns}
-    FROM rollup_5m
+    FROM {ROLLUP}
     {where(ROLLUP_TIME, ids, extra=["user_id != 0", "job_id != 0", "position(metric_key, '=') = 0"])}
 )"""
 
@@ -588,7 +592,7 @@ def _job_outcomes(ids: tuple[str, ...], period: str | None = None) -> str:
     return f"""SELECT
         {keys},
         {outcomes}
-    FROM rollup_5m
+    FROM {ROLLUP}
     {where(ROLLUP_TIME, scoped, extra=["job_id != 0", metrics_prefilter(OUTCOMES)])}
     GROUP BY {group}"""
 
@@ -602,7 +606,7 @@ activity AS (
     SELECT
         user_id,
         {activity}
-    FROM rollup_5m
+    FROM {ROLLUP}
     {where(ROLLUP_TIME, ids, extra=["user_id != 0"])}
     GROUP BY user_id
 ),
@@ -661,7 +665,7 @@ activity AS (
         {period} AS period,
         user_id,
         {activity}
-    FROM rollup_5m
+    FROM {ROLLUP}
     {where(ROLLUP_TIME, ids, extra=["user_id != 0", metrics_prefilter(("working_time_ms", "objects_drawn"))])}
     GROUP BY period, user_id
 ),
@@ -742,7 +746,7 @@ def annotators() -> Any:
             f"{hours.description} Of the selected annotators, over the time range.",
             f"""
 SELECT {kpi(hours.key)} AS "{hours.display_name}"
-FROM rollup_5m
+FROM {ROLLUP}
 {where(ROLLUP_TIME, ids, extra=["user_id != 0", metrics_prefilter(hours.metrics)])}
 """,
             ch.grid(0, 0, 6, 5),
@@ -757,7 +761,7 @@ FROM rollup_5m
             f"{speed.description} Of the selected annotators, over the time range.",
             f"""
 SELECT {kpi(speed.key)} AS "{speed.display_name}"
-FROM rollup_5m
+FROM {ROLLUP}
 {where(ROLLUP_TIME, ids, extra=["user_id != 0", metrics_prefilter(speed.metrics)])}
 """,
             ch.grid(6, 0, 6, 5),
@@ -810,7 +814,7 @@ SELECT
     r.working_hours AS "{hours.display_name}"
 FROM (
     SELECT {calendar_period()} AS time, user_id, {kpi(hours.key)} AS working_hours
-    FROM rollup_5m
+    FROM {ROLLUP}
     {where(ROLLUP_TIME, ids, extra=["user_id != 0", metrics_prefilter(hours.metrics)])}
     GROUP BY time, user_id
     HAVING working_hours > 0
@@ -882,7 +886,7 @@ ORDER BY "{hours.display_name}" DESC, a.user_id
 SELECT {label("u.name", "r.user_id")} AS "Annotator", r.speed AS "{speed.display_name}"
 FROM (
     SELECT user_id, {kpi(speed.key)} AS speed
-    FROM rollup_5m
+    FROM {ROLLUP}
     {where(ROLLUP_TIME, ids, extra=["user_id != 0", metrics_prefilter(speed.metrics)])}
     GROUP BY user_id
     HAVING speed IS NOT NULL

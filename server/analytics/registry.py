@@ -21,119 +21,41 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
-# --- units ---------------------------------------------------------------------------------------
+from analytics.formulas import compile_condition, compile_formula
+from analytics.vocabulary import (  # re-exported: the registry is where readers look them up
+    ALL_SCOPES,
+    COLUMNS,
+    JOB_STATE_KEYS,
+    JOB_STATES,
+    STATUS_FIELDS,
+    UNITS,
+    Column,
+    Dimension,
+    DistinctMetric,
+    Metric,
+    Unit,
+    is_status_key,
+    status_key,
+)
 
-Unit = Literal["count", "ms", "hours", "per_hour", "percentage", "per_1k_events"]
-
-UNITS: dict[str, str] = {
-    "count": "A number of things (events, objects, jobs, users).",
-    "ms": "Milliseconds.",
-    "hours": "Hours (3 600 000 ms).",
-    "per_hour": "Things per working hour.",
-    "percentage": "A percentage: a value of 1 means 1% (not 100%).",
-    "per_1k_events": "Occurrences per 1 000 events.",
-}
-
-# --- rollup vocabulary ---------------------------------------------------------------------------
-
-Column = Literal["events", "units", "duration_ms", "working_time_ms"]
-
-COLUMNS: dict[str, str] = {
-    "events": "number",
-    "units": "sum of `count` (1 when `count` is null)",
-    "duration_ms": "sum of `duration`",
-    "working_time_ms": "sum of `duration`",
-}
-
-# The fields whose update events also get a `scope:field=value` rollup key. Must match the WHERE
-# of rollup_5m_status_mv in server/store/schema.py (a test checks it).
-STATUS_FIELDS: tuple[str, ...] = ("state", "stage", "status", "resolved")
-
-# `metric_keys` value meaning "every scope" (every rollup row that is not a status key).
-ALL_SCOPES = "*"
-
-
-def status_key(scope: str, field_name: str, value: str) -> str:
-    """The rollup metric_key of a status change: `update:job` + state + completed ->
-    `update:job:state=completed`."""
-    if field_name not in STATUS_FIELDS:
-        raise ValueError(f"{field_name!r} is not a status field; status fields are {STATUS_FIELDS}")
-    return f"{scope}:{field_name}={value}"
-
-
-def is_status_key(metric_key: str) -> bool:
-    return "=" in metric_key
-
-
-JOB_STATES: tuple[str, ...] = ("new", "in progress", "rejected", "completed")
-JOB_STATE_KEYS: dict[str, str] = {state: status_key("update:job", "state", state) for state in JOB_STATES}
+__all__ = [
+    "ALL_SCOPES",
+    "COLUMNS",
+    "JOB_STATES",
+    "JOB_STATE_KEYS",
+    "STATUS_FIELDS",
+    "UNITS",
+    "Column",
+    "Dimension",
+    "DistinctMetric",
+    "Metric",
+    "Unit",
+    "is_status_key",
+    "status_key",
+]
 
 # --- metrics -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Metric:
-    """Additive: sum of `column` over rollup rows whose metric_key is in `metric_keys` (and whose
-    source is in `sources`, when given)."""
-
-    key: str
-    display_name: str
-    unit: Unit
-    description: str
-    metric_keys: tuple[str, ...]
-    column: Column
-    sources: tuple[str, ...] = ()
-    additive: bool = field(default=True, init=False)
-
-    def matches(self, metric_key: str, source: str) -> bool:
-        if self.sources and source not in self.sources:
-            return False
-        if self.metric_keys == (ALL_SCOPES,):
-            return not is_status_key(metric_key)
-        return metric_key in self.metric_keys
-
-    @property
-    def definition(self) -> str:
-        """In terms of events, for docs and configs."""
-        if self.metric_keys == (ALL_SCOPES,):
-            what = "all events"
-        else:
-            what = ", ".join(f"`{key}`" for key in self.metric_keys) + " events"
-        if self.sources:
-            what += " with source " + " or ".join(f"`{s}`" for s in self.sources)
-        return f"{COLUMNS[self.column]} of {what}"
-
-
-Dimension = Literal["user_id", "job_id", "task_id", "project_id"]
-
-
-@dataclass(frozen=True)
-class DistinctMetric:
-    """Not additive: number of distinct non-zero `dimension` values among the rollup rows of a
-    period whose metric_key is in `metric_keys` (every scope when `(ALL_SCOPES,)`)."""
-
-    key: str
-    display_name: str
-    description: str
-    dimension: Dimension
-    metric_keys: tuple[str, ...] = (ALL_SCOPES,)
-    unit: Unit = "count"
-    additive: bool = field(default=False, init=False)
-
-    def matches(self, metric_key: str) -> bool:
-        if self.metric_keys == (ALL_SCOPES,):
-            return not is_status_key(metric_key)
-        return metric_key in self.metric_keys
-
-    @property
-    def definition(self) -> str:
-        if self.metric_keys == (ALL_SCOPES,):
-            what = "all events"
-        else:
-            what = ", ".join(f"`{key}`" for key in self.metric_keys) + " events"
-        return f"number of distinct non-null `{self.dimension}` among {what}"
 
 
 def _m(key, display_name, unit, description, metric_keys, column, sources=()) -> Metric:
@@ -282,6 +204,47 @@ DISTINCT_METRICS: dict[str, DistinctMetric] = {metric.key: metric for metric in 
 AnyMetric = Metric | DistinctMetric
 ALL_METRICS: dict[str, AnyMetric] = {**METRICS, **DISTINCT_METRICS}
 
+# --- metrics only the query API's measures read ---------------------------------------------------
+# Rollup keys counted like any metric but not published (/metrics/configs and docs/metrics.md list
+# METRICS and DISTINCT_METRICS): the job states besides completed / rejected, issues reopened.
+
+
+def _key_metric(name: str, key: str, description: str) -> Metric:
+    return Metric(name, name, "count", description, (key,), "events")
+
+
+MEASURE_METRICS: dict[str, Metric] = {
+    metric.key: metric
+    for metric in (
+        _key_metric("jobs_new", JOB_STATE_KEYS["new"], "Jobs moved (back) to the `new` state."),
+        _key_metric(
+            "jobs_in_progress", JOB_STATE_KEYS["in progress"], "Jobs moved to the `in progress` state."
+        ),
+        _key_metric(
+            "issues_reopened",
+            status_key("update:issue", "resolved", "false"),
+            "Review issues marked unresolved again.",
+        ),
+    )
+}
+assert METRICS["jobs_completed"].metric_keys == (JOB_STATE_KEYS["completed"],)
+assert METRICS["jobs_rejected"].metric_keys == (JOB_STATE_KEYS["rejected"],)
+assert not set(MEASURE_METRICS) & set(ALL_METRICS)
+
+# Job state -> the metric counting moves into it.
+STATE_METRICS: dict[str, str] = {
+    "new": "jobs_new",
+    "in progress": "jobs_in_progress",
+    "rejected": "jobs_rejected",
+    "completed": "jobs_completed",
+}
+assert set(STATE_METRICS) == set(JOB_STATE_KEYS)
+
+
+def any_metric(name: str) -> Metric | DistinctMetric:
+    return MEASURE_METRICS.get(name) or ALL_METRICS[name]
+
+
 # --- KPIs ----------------------------------------------------------------------------------------
 
 Totals = Mapping[str, float]
@@ -289,23 +252,22 @@ Totals = Mapping[str, float]
 MS_PER_HOUR = 3_600_000
 
 
-def ratio(numerator: float, denominator: float, scale: float = 1.0) -> float | None:
-    """scale * numerator / denominator, or None when the denominator is 0 (the API shows null and
-    a warning; never a made-up 0)."""
-    if not denominator:
-        return None
-    return scale * numerator / denominator
-
-
 @dataclass(frozen=True)
 class KPI:
+    """A formula over metric totals, written once (`formula_text`): analytics.formulas compiles it
+    for Python (a division by zero gives None: the API shows null and a warning, never a made-up
+    0), the dashboards' generator for SQL."""
+
     key: str
     display_name: str
     unit: Unit
     description: str
     metrics: tuple[str, ...]
-    formula: Callable[[Totals], float | None]
     formula_text: str
+    formula: Callable[[Totals], float | None] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "formula", compile_formula(self.formula_text, self.metrics))
 
     @property
     def additive(self) -> bool:
@@ -316,12 +278,8 @@ class KPI:
         return self.formula(totals)
 
 
-def _identity(metric: str) -> Callable[[Totals], float | None]:
-    return lambda m: m[metric]
-
-
-def _kpi(key, display_name, unit, description, metrics, formula, formula_text) -> KPI:
-    return KPI(key, display_name, unit, description, tuple(metrics), formula, formula_text)
+def _kpi(key, display_name, unit, description, metrics, formula_text) -> KPI:
+    return KPI(key, display_name, unit, description, tuple(metrics), formula_text)
 
 
 _KPIS: list[KPI] = [
@@ -331,7 +289,6 @@ _KPIS: list[KPI] = [
         "hours",
         "Active annotation time, in hours.",
         ["working_time_ms"],
-        lambda m: m["working_time_ms"] / MS_PER_HOUR,
         "working_time_ms / 3600000",
     ),
     _kpi(
@@ -340,8 +297,7 @@ _KPIS: list[KPI] = [
         "per_hour",
         "Objects drawn per hour of working time.",
         ["objects_drawn", "working_time_ms"],
-        lambda m: ratio(m["objects_drawn"], m["working_time_ms"], MS_PER_HOUR),
-        "objects_drawn / (working_time_ms / 3600000)",
+        "3600000 * objects_drawn / working_time_ms",
     ),
     _kpi(
         "avg_draw_time_ms",
@@ -349,7 +305,6 @@ _KPIS: list[KPI] = [
         "ms",
         "Average time to draw one object.",
         ["draw_duration_ms", "objects_drawn"],
-        lambda m: ratio(m["draw_duration_ms"], m["objects_drawn"]),
         "draw_duration_ms / objects_drawn",
     ),
     _kpi(
@@ -358,7 +313,6 @@ _KPIS: list[KPI] = [
         "percentage",
         "Share of job reviews that rejected the job: rejections among completions and rejections.",
         ["jobs_rejected", "jobs_completed"],
-        lambda m: ratio(m["jobs_rejected"], m["jobs_completed"] + m["jobs_rejected"], 100),
         "100 * jobs_rejected / (jobs_completed + jobs_rejected)",
     ),
     _kpi(
@@ -368,7 +322,6 @@ _KPIS: list[KPI] = [
         "Issues resolved per issue opened in the same period "
         "(can exceed 100 when older issues are resolved).",
         ["issues_resolved", "issues_created"],
-        lambda m: ratio(m["issues_resolved"], m["issues_created"], 100),
         "100 * issues_resolved / issues_created",
     ),
     _kpi(
@@ -377,7 +330,6 @@ _KPIS: list[KPI] = [
         "per_1k_events",
         "Client and server exceptions per 1000 events.",
         ["exceptions_client", "exceptions_server", "events"],
-        lambda m: ratio(m["exceptions_client"] + m["exceptions_server"], m["events"], 1000),
         "1000 * (exceptions_client + exceptions_server) / events",
     ),
     _kpi(
@@ -386,7 +338,6 @@ _KPIS: list[KPI] = [
         "count",
         "Users with at least one event in the period.",
         ["active_users"],
-        _identity("active_users"),
         "active_users",
     ),
     _kpi(
@@ -395,7 +346,6 @@ _KPIS: list[KPI] = [
         "ms",
         "Average working time per job worked on in the period.",
         ["working_time_ms", "jobs_worked"],
-        lambda m: ratio(m["working_time_ms"], m["jobs_worked"]),
         "working_time_ms / jobs_worked",
     ),
     _kpi(
@@ -404,7 +354,6 @@ _KPIS: list[KPI] = [
         "count",
         "Objects drawn in the annotation UI.",
         ["objects_drawn"],
-        _identity("objects_drawn"),
         "objects_drawn",
     ),
     _kpi(
@@ -413,7 +362,6 @@ _KPIS: list[KPI] = [
         "count",
         "Jobs moved to the completed state.",
         ["jobs_completed"],
-        _identity("jobs_completed"),
         "jobs_completed",
     ),
     _kpi(
@@ -422,7 +370,6 @@ _KPIS: list[KPI] = [
         "count",
         "Review issues opened.",
         ["issues_created"],
-        _identity("issues_created"),
         "issues_created",
     ),
     _kpi(
@@ -431,7 +378,6 @@ _KPIS: list[KPI] = [
         "count",
         "Client and server exceptions.",
         ["exceptions_client", "exceptions_server"],
-        lambda m: m["exceptions_client"] + m["exceptions_server"],
         "exceptions_client + exceptions_server",
     ),
     _kpi(
@@ -440,7 +386,6 @@ _KPIS: list[KPI] = [
         "count",
         "Tasks created.",
         ["tasks_created"],
-        _identity("tasks_created"),
         "tasks_created",
     ),
     _kpi(
@@ -449,7 +394,6 @@ _KPIS: list[KPI] = [
         "count",
         "Every event, of every scope and source.",
         ["events"],
-        _identity("events"),
         "events",
     ),
 ]
@@ -470,8 +414,11 @@ class JobOutcomeKPI:
     description: str
     metrics: tuple[str, ...]
     counted: str
-    accepted: Callable[[Totals], bool]
     accepted_text: str
+    accepted: Callable[[Totals], bool] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "accepted", compile_condition(self.accepted_text, self.metrics))
 
 
 JOB_KPIS: dict[str, JobOutcomeKPI] = {
@@ -483,7 +430,6 @@ JOB_KPIS: dict[str, JobOutcomeKPI] = {
         "completion and no rejection in the selected range, among jobs with a completion.",
         ("jobs_completed", "jobs_rejected"),
         "jobs_completed",
-        lambda m: m["jobs_completed"] > 0 and m["jobs_rejected"] == 0,
         "jobs_completed > 0 AND jobs_rejected = 0",
     ),
 }

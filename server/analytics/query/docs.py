@@ -10,7 +10,7 @@ from django.conf import settings
 from analytics.query.measures import MEASURES, NOT_SUPPORTED, ActivityByField
 
 DOC_PATH = settings.REPO_DIR / "docs" / "query-api.md"
-BEGIN = "<!-- BEGIN GENERATED FROM server/analytics/query/measures.py: do not edit by hand -->"
+BEGIN = "<!-- BEGIN GENERATED FROM server/analytics/query/measures/: do not edit by hand -->"
 END = "<!-- END GENERATED -->"
 _KINDS = {"timeline": "per bucket", "list": "per group", "single": "one record"}
 
