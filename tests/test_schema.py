@@ -28,7 +28,7 @@ from store import schema
 from store.clickhouse_migrations import MIGRATIONS
 from store.ddl import SINGLE_NODE, Create, MaterializedView, Table, Topology
 from store.migrations_runner import checksum, plan, retention_statements
-from store.sql import load_sql
+from store.sql import export_filter_params, load_sql
 
 REPO = Path(__file__).resolve().parents[1]
 CLUSTER = Topology("analytics")
@@ -294,10 +294,14 @@ def test_vector_sends_exactly_the_defined_columns_in_order():
 def test_the_export_query_returns_the_exported_columns_in_order(clickhouse):
     assert tuple(c.name for c in schema.EVENTS.columns if c.exported) == EXPORT_COLUMNS
     assert EVENT_COLUMNS[: len(EXPORT_COLUMNS)] == EXPORT_COLUMNS
-    sql = load_sql("queries/export_events.sql").replace("/*filters*/", "").rstrip().rstrip(";")
+    sql = load_sql("queries/export_events.sql").rstrip().rstrip(";")
     described = clickhouse.query(
         f"DESCRIBE ({sql})",
-        parameters={"since": datetime(2026, 1, 1), "until": datetime(2026, 2, 1)},
+        parameters={
+            "since": datetime(2026, 1, 1),
+            "until": datetime(2026, 2, 1),
+            **export_filter_params({}),
+        },
     ).result_rows
     assert tuple(row[0] for row in described) == EXPORT_COLUMNS
 

@@ -17,7 +17,7 @@ FROM
             AND scope != 'send:exception'
             AND timestamp >= {since:DateTime64(3, 'UTC')}
             AND timestamp < {until:DateTime64(3, 'UTC')}
-            /*filters*/
+            AND /*export_filters*/
         GROUP BY minute
     )
 )

@@ -24,13 +24,13 @@ from clickhouse_connect.driver.client import Client
 from events.record import format_timestamp
 from store import client as store_client
 from store.schema import EVENTS
-from store.sql import load_sql
+from store.sql import EXPORT_FILTER_COLUMNS, export_filter_params, load_sql
 
 # CVAT's export columns, in CVAT's order: the events table's columns (same order) without
 # remote_addr, which is never exported, and event_id, which is ours, not CVAT's (the `exported`
 # flag of store/schema.py's definition; export_events.sql selects exactly these, a test checks).
 EXPORT_COLUMNS: tuple[str, ...] = tuple(c.name for c in EVENTS.columns if c.exported)
-FILTER_COLUMNS: tuple[str, ...] = ("org_id", "project_id", "task_id", "job_id", "user_id")
+FILTER_COLUMNS: tuple[str, ...] = EXPORT_FILTER_COLUMNS
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
 EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}
 CONTENT_TYPES = {
@@ -44,7 +44,6 @@ CSV_HEADER = (",".join(EXPORT_COLUMNS) + "\r\n").encode()
 # Rows per window: ClickHouse sorts this many rows in memory at a time (~25 MiB).
 WINDOW_ROWS = 100_000
 CHUNK_BYTES = 1 << 20
-_FILTERS_MARKER = "/*filters*/"
 
 # Engine settings, fixed constants (never user input), written as a SETTINGS clause: chDB streams a
 # result only when no per-call settings are passed, and SETTINGS inside the query is the same thing
@@ -146,23 +145,19 @@ class ExportSpec:
         )
 
 
-def _with_filters(sql: str, spec: ExportSpec) -> str:
-    present = [name for name in FILTER_COLUMNS if name in spec.active_filters]
-    clauses = "".join(f" AND {name} = {{{name}:UInt64}}" for name in present)
-    if _FILTERS_MARKER not in sql:
-        raise RuntimeError("export SQL lost its /*filters*/ marker")
-    return sql.replace(_FILTERS_MARKER, clauses)
-
-
 def _params(spec: ExportSpec, since: datetime, until: datetime) -> dict[str, Any]:
-    return {**spec.active_filters, "since": format_timestamp(since), "until": format_timestamp(until)}
+    return {
+        **export_filter_params(spec.filters),
+        "since": format_timestamp(since),
+        "until": format_timestamp(until),
+    }
 
 
 def select_sql(spec: ExportSpec, output: str | None = None) -> str:
     """The export's SELECT for one output format (default: the spec's own), settings included."""
     output = output or spec.format
     settings_ = {**_engine_settings(), **_FORMAT_SETTINGS.get(output, {})}
-    sql = _with_filters(load_sql("queries/export_events.sql"), spec).rstrip().rstrip(";")
+    sql = load_sql("queries/export_events.sql").rstrip().rstrip(";")
     return sql + _settings_clause(settings_)
 
 
@@ -176,7 +171,7 @@ class Window:
 def plan(client: Client, spec: ExportSpec, window_rows: int | None = None) -> list[Window]:
     """The export cut into consecutive time windows of about `window_rows` rows each."""
     window_rows = window_rows or WINDOW_ROWS
-    sql = _with_filters(load_sql("queries/export_events_plan.sql"), spec)
+    sql = load_sql("queries/export_events_plan.sql")
     params = {**_params(spec, spec.since, spec.until), "window_rows": window_rows}
     rows = client.query(sql, parameters=params).result_rows
     windows: list[Window] = []

@@ -32,11 +32,30 @@ def scope_conditions(*, ids: bool = True) -> tuple[str, ...]:
     return (_condition(*ORG_FILTER), *((_condition(*f) for f in ID_FILTERS) if ids else ()))
 
 
-# Markers a .sql file writes where the predicate goes (a comment, so the file stays valid SQL):
-# `/*scope*/` the whole scope, `/*org_scope*/` the organizations only; both AND-ed.
+# The downloads' filters (CVAT's export parameters): one id per column, or none. Bound as
+# `<column>` (UInt64) and `no_<column>` (Bool, true lifts the filter).
+EXPORT_FILTER_COLUMNS: tuple[str, ...] = ("org_id", "project_id", "task_id", "job_id", "user_id")
+
+
+def export_filter_params(filters: dict[str, int | None]) -> dict[str, object]:
+    """The bound parameters of `/*export_filters*/` for {column: id or None}."""
+    params: dict[str, object] = {}
+    for column in EXPORT_FILTER_COLUMNS:
+        value = filters.get(column)
+        params[column] = value or 0
+        params[f"no_{column}"] = value is None
+    return params
+
+
+# Markers a .sql file writes where a predicate goes (a comment, so the file stays valid SQL):
+# `/*scope*/` the whole scope, `/*org_scope*/` the organizations only, `/*export_filters*/` the
+# downloads' filters; each AND-ed, each with bound values only.
 _MARKERS = {
     "/*scope*/": "\n    AND ".join(scope_conditions()),
     "/*org_scope*/": scope_conditions(ids=False)[0],
+    "/*export_filters*/": "\n    AND ".join(
+        f"({{no_{column}:Bool}} OR {column} = {{{column}:UInt64}})" for column in EXPORT_FILTER_COLUMNS
+    ),
 }
 
 
