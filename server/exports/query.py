@@ -153,6 +153,11 @@ def _params(spec: ExportSpec, since: datetime, until: datetime) -> dict[str, Any
     }
 
 
+def export_params(spec: ExportSpec) -> dict[str, Any]:
+    """The bound parameters of the whole export's range and filters."""
+    return _params(spec, spec.since, spec.until)
+
+
 def select_sql(spec: ExportSpec, output: str | None = None) -> str:
     """The export's SELECT for one output format (default: the spec's own), settings included."""
     output = output or spec.format
