@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -157,8 +158,23 @@ VECTOR_TIMEOUT_SECONDS = env_float("VECTOR_TIMEOUT_SECONDS", 30.0, minimum=0.1)
 SHIPPING_ENABLED = env_bool("SHIPPING_ENABLED", True)
 
 # --- Client events ---------------------------------------------------------------------
+# 96 months: with monthly partitions, accepted events plus today's span at most 98 partitions.
+MAX_EVENT_AGE_DAYS = 2900
 EVENTS_MAX_BODY_BYTES = env_int("EVENTS_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
 EVENTS_MAX_PER_REQUEST = env_int("EVENTS_MAX_PER_REQUEST", 10_000, minimum=1)
+# The time window of client events (events.time_window): after clock correction, at most this many
+# days old (default: the retention, else one year) and this many seconds in the future; the
+# batch's send time at most this many days off the server's clock.
+EVENTS_MAX_AGE_DAYS = env_int(
+    "EVENTS_MAX_AGE_DAYS", min(EVENTS_RETENTION_DAYS or 365, MAX_EVENT_AGE_DAYS), minimum=1
+)
+if EVENTS_MAX_AGE_DAYS > MAX_EVENT_AGE_DAYS:
+    raise ImproperlyConfigured(
+        f"EVENTS_MAX_AGE_DAYS must be <= {MAX_EVENT_AGE_DAYS}: events spread over more months than"
+        " ClickHouse accepts in one insert (max_partitions_per_insert_block, 100 monthly partitions)."
+    )
+EVENTS_MAX_FUTURE_SECONDS = env_int("EVENTS_MAX_FUTURE_SECONDS", 300, minimum=0)
+EVENTS_MAX_CLOCK_SKEW_DAYS = env_int("EVENTS_MAX_CLOCK_SKEW_DAYS", 3650, minimum=1)
 # A client batch retried with the same Idempotency-Key within this many hours is a replay.
 IDEMPOTENCY_KEY_TTL_HOURS = env_float("IDEMPOTENCY_KEY_TTL_HOURS", 168.0, minimum=1)
 WORKING_TIME_IDLE_THRESHOLD_SECONDS = env_float("WORKING_TIME_IDLE_THRESHOLD_SECONDS", 100.0, minimum=0.001)

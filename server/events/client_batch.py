@@ -99,7 +99,10 @@ def parse_time(value: Any, path: str) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise invalid(path, f"Cannot parse date-time {value[:64]!r}; use ISO-8601.") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is past the last representable moment
+        raise invalid(path, f"Date-time {value[:64]!r} is out of range.") from None
 
 
 def _int(value: Any, path: str, maximum: int, *, required: bool = False) -> int | None:
