@@ -151,6 +151,11 @@ SHIP_BATCH_SIZE = env_int("SHIP_BATCH_SIZE", 10_000, minimum=1)
 SHIP_FLUSH_INTERVAL_SECONDS = env_float("SHIP_FLUSH_INTERVAL_SECONDS", 1.0, minimum=0.01)
 SHIP_RETRY_MAX_BACKOFF_SECONDS = env_float("SHIP_RETRY_MAX_BACKOFF_SECONDS", 60.0, minimum=0.1)
 SHIP_LEASE_SECONDS = env_float("SHIP_LEASE_SECONDS", 120.0, minimum=1)
+# Health says "stuck" (and /healthz answers 503) when the oldest unshipped row is older than this.
+SHIP_STALE_AFTER_SECONDS = env_float("SHIP_STALE_AFTER_SECONDS", 300.0, minimum=1)
+# A Prometheus scraper sends it as `Authorization: Bearer <token>` to /api/server/metrics; empty:
+# only instance administrators may read the metrics.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 # When set, batches go to Vector's http_server source instead of straight to ClickHouse.
 VECTOR_URL = env_str("VECTOR_URL", "")
 VECTOR_TIMEOUT_SECONDS = env_float("VECTOR_TIMEOUT_SECONDS", 30.0, minimum=0.1)
