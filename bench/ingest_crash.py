@@ -191,7 +191,7 @@ def client_loop(
                 response = conn.getresponse()
                 status, answer = response.status, response.read()
                 conn.close()
-            except OSError:
+            except (OSError, http.client.HTTPException):  # killed mid-request or mid-answer
                 status, answer = 0, b""
             with lock:
                 figures.requests += 1
@@ -214,7 +214,7 @@ def wait_drained(api: Api, timeout: float) -> dict:
     deadline = time.monotonic() + timeout
     health: dict = {}
     while time.monotonic() < deadline:
-        status, raw = api.call("GET", "/api/server/health")
+        _, raw = api.call("GET", "/api/server/health")
         health = json.loads(raw)
         if health["spool"]["depth"] == 0 and health["spool"]["batches_in_flight"] == 0:
             return health
