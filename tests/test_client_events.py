@@ -310,3 +310,60 @@ def test_a_failed_spool_write_leaves_no_idempotency_record_so_the_retry_is_store
         rows(clickhouse, "SELECT count() AS n FROM events WHERE scope IN ('load:job', 'draw:object')")[0]["n"]
         == 2
     )
+
+
+def raw_post(api, events: list[dict], sent: str):
+    return api.post("/api/events", {"events": events, "timestamp": sent}, format="json")
+
+
+@pytest.mark.parametrize(
+    "moment", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00Z", "1800-01-01"]
+)
+def test_out_of_range_event_times_get_400_naming_the_event_not_500(org_api, moment):
+    now = iso(datetime.now(UTC))
+    response = raw_post(org_api, [event("load:cvat", 0), {"scope": "load:cvat", "timestamp": moment}], now)
+    assert response.status_code == 400, response.content
+    assert "events[1].timestamp" in response.json()
+    # The same time as the batch's send time: named as the body's field.
+    response = raw_post(org_api, [{"scope": "load:cvat", "timestamp": now}], moment)
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == ["timestamp"]
+    assert spooled_client_events() == 0
+
+
+def test_a_decade_of_monthly_events_is_refused_at_the_edge(org_api):
+    """The reproduction of issue 12: 120 events one per month from 2000-01, sent from a clock
+    that agrees with them, would have produced an insert spanning 120 partitions."""
+    now = datetime.now(UTC)
+    events = [
+        {"scope": "load:cvat", "timestamp": iso(datetime(2000 + m // 12, m % 12 + 1, 1, tzinfo=UTC))}
+        for m in range(120)
+    ]
+    response = raw_post(org_api, events, iso(now))
+    assert response.status_code == 400
+    assert "EVENTS_MAX_AGE_DAYS" in response.json()["events[0].timestamp"][0]
+    assert spooled_client_events() == 0
+
+
+def test_event_times_are_checked_after_clock_correction(org_api, settings):
+    settings.EVENTS_MAX_AGE_DAYS = 30
+    settings.EVENTS_MAX_FUTURE_SECONDS = 300
+    # The client's clock is a year behind: its events are corrected to now and accepted.
+    assert post(org_api, [event("load:cvat", 0)]).status_code == 201
+    # 31 days before the send time: too old once corrected.
+    old = post(org_api, [event("load:cvat", 0), event("load:cvat", -31 * 86400)], sent_after=0)
+    assert old.status_code == 400 and "EVENTS_MAX_AGE_DAYS" in old.json()["events[1].timestamp"][0]
+    # 10 minutes after the send time: in the future once corrected.
+    future = post(org_api, [event("load:cvat", 600)], sent_after=0)
+    assert (
+        future.status_code == 400 and "EVENTS_MAX_FUTURE_SECONDS" in future.json()["events[0].timestamp"][0]
+    )
+    previous = post(org_api, [event("load:cvat", 0)], previous=event("load:cvat", -40 * 86400), sent_after=0)
+    assert previous.status_code == 400 and "previous_event.timestamp" in previous.json()
+    assert post(org_api, [event("load:cvat", 200)], sent_after=0).status_code == 201  # within 300 s
+
+
+def test_a_client_clock_beyond_the_skew_limit_is_refused(org_api, settings):
+    settings.EVENTS_MAX_CLOCK_SKEW_DAYS = 30
+    response = post(org_api, [event("load:cvat", 0)])  # CLIENT_NOW is far more than 30 days behind
+    assert response.status_code == 400 and "EVENTS_MAX_CLOCK_SKEW_DAYS" in response.json()["timestamp"][0]
