@@ -556,3 +556,25 @@ def test_an_idempotency_key_and_its_rows_commit_together_or_not_at_all(tmp_path)
     assert spool.append(make_rows(2), key) is None
     assert spool.append(make_rows(2), key).response == key.response  # the retry: nothing written
     assert spool.stats().depth == 2
+
+
+def test_the_last_error_is_exported_by_kind_without_its_text(api, clickhouse, make_user):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from shipping.refusals import error_kind
+    from shipping.service import get_spool
+
+    spool = get_spool()
+    spool.append(make_rows(2))
+    flusher_for(spool, SwitchableSink()).ship_once()  # unreachable: the batch is failing
+    api.force_authenticate(make_user("root", superuser=True))
+    text = api.get("/api/server/metrics").content.decode()
+    (family,) = [
+        f for f in text_string_to_metric_families(text) if f.name == "analytics_shipping_last_error_info"
+    ]
+    assert [(s.labels, s.value) for s in family.samples] == [({"kind": "ConnectionRefusedError"}, 1)]
+    assert "unreachable" not in text
+    message = (
+        "DatabaseError: Code: 72. DB::Exception: Unsigned type must not contain '-' (CANNOT_PARSE_NUMBER)"
+    )
+    assert error_kind(message) == "DatabaseError 72 CANNOT_PARSE_NUMBER"

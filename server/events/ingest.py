@@ -19,7 +19,7 @@ from events.client_batch import ClientBatch, ClientEvent, invalid
 from events.context import current_scope
 from events.emit import attach_request, recording
 from events.record import EventRecord, new_event_ids
-from events.time_window import check_window
+from events.time_window import check_send_time, corrected_time
 from events.working_time import USER_ACTIVITY_SCOPE, WORKING_TIME_SCOPE, TimedEvent, compute_working_time
 from shipping.service import get_spool
 from shipping.spool import KeyRecord
@@ -53,13 +53,13 @@ def epoch_ms(moment: datetime) -> int:
 def correct_clock(batch: ClientBatch, received_at: datetime) -> None:
     """Shift every time by receive_time - client send time (network latency included, as CVAT),
     then refuse any time outside the accepted window (events.time_window)."""
-    check_window(batch.sent_at, received_at, "timestamp", corrected=False)
+    check_send_time(batch.sent_at, received_at)
     shift: timedelta = received_at - batch.sent_at
     located = list(enumerate(batch.events))
     if batch.previous_event is not None:
         located.append((-1, batch.previous_event))
     for index, event in located:
-        event.timestamp = check_window(event.timestamp, received_at, f"{_path(index)}.timestamp", shift=shift)
+        event.timestamp = corrected_time(event.timestamp, shift, received_at, f"{_path(index)}.timestamp")
 
 
 def _visible(

@@ -18,42 +18,34 @@ from django.conf import settings
 from events.client_batch import invalid
 
 
-def check_window(
-    moment: datetime,
-    received_at: datetime,
-    path: str,
-    *,
-    shift: timedelta | None = None,
-    corrected: bool = True,
-) -> datetime:
-    """`moment` (plus the clock correction `shift`) if it is in the window; else a 400 naming `path`."""
-    if shift is not None:
-        try:
-            moment = moment + shift
-        except OverflowError:
-            raise invalid(path, "Out of range after clock correction.") from None
-    if corrected:
-        earliest = received_at - timedelta(days=settings.EVENTS_MAX_AGE_DAYS)
-        latest = received_at + timedelta(seconds=settings.EVENTS_MAX_FUTURE_SECONDS)
-        if moment < earliest:
-            raise invalid(
-                path,
-                f"{_iso(moment)} (after clock correction) is more than {settings.EVENTS_MAX_AGE_DAYS}"
-                " days old (EVENTS_MAX_AGE_DAYS).",
-            )
-        if moment > latest:
-            raise invalid(
-                path,
-                f"{_iso(moment)} (after clock correction) is more than {settings.EVENTS_MAX_FUTURE_SECONDS}"
-                " seconds in the future (EVENTS_MAX_FUTURE_SECONDS).",
-            )
-        return moment
+def check_send_time(sent_at: datetime, received_at: datetime, path: str = "timestamp") -> None:
+    """The client's clock may be wrong, within EVENTS_MAX_CLOCK_SKEW_DAYS."""
     skew = timedelta(days=settings.EVENTS_MAX_CLOCK_SKEW_DAYS)
-    if not received_at - skew <= moment <= received_at + skew:
+    if not received_at - skew <= sent_at <= received_at + skew:
         raise invalid(
             path,
-            f"The client's clock ({_iso(moment)}) is more than {settings.EVENTS_MAX_CLOCK_SKEW_DAYS} days"
+            f"The client's clock ({_iso(sent_at)}) is more than {settings.EVENTS_MAX_CLOCK_SKEW_DAYS} days"
             " off the server's (EVENTS_MAX_CLOCK_SKEW_DAYS).",
+        )
+
+
+def corrected_time(moment: datetime, shift: timedelta, received_at: datetime, path: str) -> datetime:
+    """`moment` shifted by the clock correction, if the result lies in the window; else a 400."""
+    try:
+        moment = moment + shift
+    except OverflowError:
+        raise invalid(path, "Out of range after clock correction.") from None
+    if moment < received_at - timedelta(days=settings.EVENTS_MAX_AGE_DAYS):
+        raise invalid(
+            path,
+            f"{_iso(moment)} (after clock correction) is more than {settings.EVENTS_MAX_AGE_DAYS}"
+            " days old (EVENTS_MAX_AGE_DAYS).",
+        )
+    if moment > received_at + timedelta(seconds=settings.EVENTS_MAX_FUTURE_SECONDS):
+        raise invalid(
+            path,
+            f"{_iso(moment)} (after clock correction) is more than {settings.EVENTS_MAX_FUTURE_SECONDS}"
+            " seconds in the future (EVENTS_MAX_FUTURE_SECONDS).",
         )
     return moment
 

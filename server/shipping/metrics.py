@@ -13,6 +13,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from shipping.health import REASONS, pipeline_state
+from shipping.refusals import error_kind
 
 PREFIX = "analytics_shipping"
 
@@ -48,11 +49,12 @@ class PipelineCollector(Collector):
             yield CounterMetricFamily(f"{PREFIX}_{name}", help_text, value=stats.counters.get(name, 0))
         error = GaugeMetricFamily(
             f"{PREFIX}_last_error_info",
-            "The last shipping error (the newest failing batch's), 1 while one is pending.",
-            labels=["error"],
+            "1 while a batch is failing, labelled with the kind of its last error (the text, which may"
+            " quote event data, is in /api/server/health).",
+            labels=["kind"],
         )
         if stats.last_batch_error:
-            error.add_metric([stats.last_batch_error[:200]], 1)
+            error.add_metric([error_kind(stats.last_batch_error)], 1)
         yield error
 
 

@@ -38,6 +38,7 @@ PERMANENT_CODES = frozenset(
 TOO_MANY_PARTS = 252
 _PARTITIONS_PER_BLOCK = "partitions for single INSERT block"
 _CODE = re.compile(r"\bCode: (\d+)\b")
+_CODE_NAME = re.compile(r"\(([A-Z][A-Z0-9_]+)\)")
 
 # HTTP answers of Vector's http_server source that no retry of the same body can change.
 PERMANENT_HTTP_STATUSES = frozenset({400, 413, 422})
@@ -63,3 +64,14 @@ def is_refusal(exc: BaseException) -> bool:
 def describe(exc: BaseException) -> str:
     """One line for logs, health and the quarantine."""
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:2000]
+
+
+def error_kind(message: str) -> str:
+    """What kind of error a described one is, without its text (which may quote event data): the
+    exception class and, from ClickHouse, the error code and its name. For metric labels."""
+    kind = message.split(":", 1)[0]
+    code = _CODE.search(message)
+    if code is None:
+        return kind
+    names = _CODE_NAME.findall(message)
+    return f"{kind} {code.group(1)} {names[-1]}" if names else f"{kind} {code.group(1)}"
