@@ -367,3 +367,26 @@ def test_a_client_clock_beyond_the_skew_limit_is_refused(org_api, settings):
     settings.EVENTS_MAX_CLOCK_SKEW_DAYS = 30
     response = post(org_api, [event("load:cvat", 0)])  # CLIENT_NOW is far more than 30 days behind
     assert response.status_code == 400 and "EVENTS_MAX_CLOCK_SKEW_DAYS" in response.json()["timestamp"][0]
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_a_payload_nested_deeper_than_the_limit_gets_400_not_500(org_api, as_text):
+    from events.client_batch import MAX_PAYLOAD_DEPTH
+
+    def send(depth: int, **headers):
+        # Written by hand: JSON encoders (the test client's too) stop long before 1,000 levels.
+        payload = '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)
+        if as_text:
+            payload = json.dumps(payload)
+        sent = iso(CLIENT_NOW + timedelta(seconds=300))
+        body = f'{{"events": [{{"scope": "debug:info", "timestamp": "{sent}", "payload": {payload}}}],'
+        body += f' "timestamp": "{sent}"}}'
+        return org_api.generic(
+            "POST", "/api/events", body.encode(), content_type="application/json", **headers
+        )
+
+    assert send(MAX_PAYLOAD_DEPTH, HTTP_IDEMPOTENCY_KEY=f"deep-{as_text}").status_code == 201
+    for depth in (MAX_PAYLOAD_DEPTH + 1, 300, 1000):  # orjson writes at most 254 levels back
+        response = send(depth, HTTP_IDEMPOTENCY_KEY=f"deeper-{as_text}-{depth}")
+        assert response.status_code == 400, response.content
+        assert "nested deeper" in response.json()["events[0].payload"][0]
