@@ -43,6 +43,8 @@ class HealthView(APIView):
         responses={
             200: OpenApiResponse(OpenApiTypes.OBJECT, description="ok, or degraded (rows quarantined)"),
             503: OpenApiResponse(OpenApiTypes.OBJECT, description="stuck: shipping fails or lags"),
+            401: OpenApiResponse(OpenApiTypes.OBJECT, description="Not signed in"),
+            403: OpenApiResponse(OpenApiTypes.OBJECT, description="Not an instance administrator"),
         },
     )
     def get(self, request: Request) -> Response:
@@ -99,7 +101,11 @@ class MetricsView(APIView):
 
     @extend_schema(
         summary="Prometheus metrics of the pipeline (text exposition format)",
-        responses={(200, "text/plain"): OpenApiTypes.STR},
+        responses={
+            (200, "text/plain"): OpenApiTypes.STR,
+            401: OpenApiResponse(OpenApiTypes.OBJECT, description="No METRICS_TOKEN and not signed in"),
+            403: OpenApiResponse(OpenApiTypes.OBJECT, description="Not an instance administrator"),
+        },
     )
     def get(self, request: Request) -> HttpResponse:
         return HttpResponse(generate_latest(_registry), content_type=CONTENT_TYPE_LATEST)
