@@ -398,6 +398,7 @@ def test_refused_rows_are_quarantined_and_the_rest_of_the_batch_is_stored(clickh
     assert all("CANNOT_PARSE_NUMBER" in q.error or "Code: 72" in q.error for q in quarantined)
     stats = spool.stats()
     assert stats.depth == 0 and stats.quarantined_rows == 2 and stats.counters["rows_quarantined"] == 2
+    assert stats.counters["batches_quarantining"] == 1 and stats.counters["batches_shipped"] == 1
     # Every send after the first was a proper part of a refused range, each with its own rows' token.
     assert len({token for _, token in sink.sent}) == len(sink.sent)
 

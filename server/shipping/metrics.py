@@ -42,6 +42,7 @@ class PipelineCollector(Collector):
             ("rows_shipped", "Rows confirmed by the sink."),
             ("batches_retried", "Attempts that failed transiently and were scheduled again."),
             ("batches_split", "Refused batch ranges split to isolate the refused rows."),
+            ("batches_quarantining", "Shipped batches of which some rows went to the quarantine."),
             ("rows_quarantined", "Rows moved to the quarantine."),
             ("rows_replayed", "Quarantined rows put back into the spool."),
         ):

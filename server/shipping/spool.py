@@ -82,6 +82,7 @@ COUNTERS = (
     "rows_shipped",
     "batches_retried",  # attempts that failed transiently and were scheduled again
     "batches_split",  # refused batches split to isolate the refused rows
+    "batches_quarantining",  # shipped batches of which some rows went to the quarantine
     "rows_quarantined",
     "rows_replayed",  # quarantined rows put back into the spool by the replay command
 )
@@ -376,6 +377,7 @@ class Spool:
                 conn,
                 batches_shipped=1,
                 rows_shipped=batch.row_count - len(quarantined),
+                batches_quarantining=1 if quarantined else 0,
                 rows_quarantined=len(quarantined),
             )
 
