@@ -130,3 +130,5 @@ def test_the_compose_healthcheck_fails_on_a_stuck_pipeline():
     check = " ".join(SERVICES["server"]["healthcheck"]["test"])
     assert "/healthz" in check and "urlopen" in check  # urlopen raises on 503
     assert reverse("liveness") == "/healthz"
+    # ... and that must not keep users out: the proxy needs the server started, not healthy.
+    assert SERVICES["proxy"]["depends_on"]["server"]["condition"] == "service_started"

@@ -121,7 +121,7 @@ class Flusher:
                 if end - start == 1:
                     return [(rows[start], describe(exc))]
                 # Durable before any half is sent: a retry after a crash must not send this range whole.
-                self.spool.refuse(batch, (start, end))
+                self.spool.refuse(batch, (start, end), self.lease_seconds)
         middle = (start + end) // 2
         refused = []
         for low, high in ((start, middle), (middle, end)):

@@ -381,16 +381,20 @@ class Spool:
                 rows_quarantined=len(quarantined),
             )
 
-    def refuse(self, batch: Batch, span: tuple[int, int]) -> None:
+    def refuse(self, batch: Batch, span: tuple[int, int], lease_seconds: float) -> None:
         """Remember, durably and before any part of it is sent, that ClickHouse refused rows
-        [start, end) of the batch for good: a retry of the batch sends only their halves."""
+        [start, end) of the batch for good: a retry of the batch sends only their halves. The
+        lease is renewed: splitting a large batch takes many inserts."""
         with self.transaction() as conn:
             found = conn.execute("SELECT refused FROM spool_batches WHERE id = ?", (batch.id,)).fetchone()
             if found is None:
                 return
             spans = orjson.loads(found[0]) if found[0] else []
             spans.append(list(span))
-            conn.execute("UPDATE spool_batches SET refused = ? WHERE id = ?", (orjson.dumps(spans), batch.id))
+            conn.execute(
+                "UPDATE spool_batches SET refused = ?, lease_until = ? WHERE id = ?",
+                (orjson.dumps(spans), time.time() + lease_seconds, batch.id),
+            )
             self._count(conn, batches_split=1)
 
     def fail(self, batch: Batch, error: str, retry_in: float) -> None:
