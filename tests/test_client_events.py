@@ -390,3 +390,25 @@ def test_a_payload_nested_deeper_than_the_limit_gets_400_not_500(org_api, as_tex
         response = send(depth, HTTP_IDEMPOTENCY_KEY=f"deeper-{as_text}-{depth}")
         assert response.status_code == 400, response.content
         assert "nested deeper" in response.json()["events[0].payload"][0]
+
+
+def test_the_upgrade_moves_idempotency_records_into_the_spool(transactional_db, django_user_model):
+    """Migration events.0002: a key remembered before the upgrade is still a replay after it."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    user = django_user_model.objects.create_user("retrier", password="pw")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("events", "0001_initial")])
+    try:
+        old = executor.loader.project_state([("events", "0001_initial")]).apps
+        record = old.get_model("events", "IdempotencyRecord")
+        record.objects.create(user_id=user.pk, key="before", fingerprint="f" * 64, response={"events": []})
+        executor = MigrationExecutor(connection)
+        executor.migrate([("events", "0002_idempotency_records_move_to_the_spool")])
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    moved = get_spool().key_record(user.pk, "before")
+    assert moved is not None and moved.fingerprint == "f" * 64 and moved.response == {"events": []}
+    assert "events_idempotencyrecord" not in connection.introspection.table_names()

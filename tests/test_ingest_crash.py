@@ -31,8 +31,9 @@ def fresh_postgres_database() -> str | None:
     return f"postgres://postgres@127.0.0.1:5432/{PG_DATABASE}"
 
 
-def check(figures: dict) -> None:
-    print("\n" + "\n".join(f"{name:>24}: {value}" for name, value in figures.items()))
+def check(figures: dict, capsys: pytest.CaptureFixture) -> None:
+    with capsys.disabled():  # the figures are part of the result: printed even without -s
+        print("\n" + "\n".join(f"{name:>24}: {value}" for name, value in figures.items()))
     assert figures["kills"] >= 10
     assert figures["client_errors"] == []
     assert figures["acknowledged_events"] > 0
@@ -44,13 +45,13 @@ def check(figures: dict) -> None:
 
 
 @pytest.mark.slow
-def test_sigkill_during_keyed_ingest_loses_nothing_and_stores_nothing_twice_sqlite():
-    check(ingest_crash.run(kills=12, clients=4, events=20, seed=12))
+def test_sigkill_during_keyed_ingest_loses_nothing_and_stores_nothing_twice_sqlite(capsys):
+    check(ingest_crash.run(kills=12, clients=4, events=20, seed=12), capsys)
 
 
 @pytest.mark.slow
-def test_sigkill_during_keyed_ingest_loses_nothing_and_stores_nothing_twice_postgresql():
+def test_sigkill_during_keyed_ingest_loses_nothing_and_stores_nothing_twice_postgresql(capsys):
     database_url = fresh_postgres_database()
     if database_url is None:
         pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    check(ingest_crash.run(kills=12, clients=4, events=20, seed=13, database_url=database_url))
+    check(ingest_crash.run(kills=12, clients=4, events=20, seed=13, database_url=database_url), capsys)
