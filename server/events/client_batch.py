@@ -60,6 +60,12 @@ def invalid(path: str, message: str) -> ValidationError:
     return ValidationError({path: [message]})
 
 
+def event_path(index: int) -> str:
+    """Where an event stands in the body, for error messages (-1 is previous_event); built only
+    when an error is raised, not for every event."""
+    return f"events[{index}]" if index >= 0 else "previous_event"
+
+
 @dataclass(slots=True)
 class ClientEvent:
     scope: str

@@ -15,11 +15,11 @@ from typing import Any
 from django.conf import settings
 from rest_framework.exceptions import ValidationError
 
-from events.client_batch import ClientBatch, ClientEvent, invalid
+from events.client_batch import ClientBatch, ClientEvent, event_path, invalid
 from events.context import current_scope
 from events.emit import attach_request, recording
 from events.record import EventRecord, new_event_ids
-from events.time_window import check_send_time, corrected_time
+from events.time_window import EventWindow, check_send_time
 from events.working_time import USER_ACTIVITY_SCOPE, WORKING_TIME_SCOPE, TimedEvent, compute_working_time
 from shipping.service import get_spool
 from shipping.spool import KeyRecord
@@ -55,11 +55,11 @@ def correct_clock(batch: ClientBatch, received_at: datetime) -> None:
     then refuse any time outside the accepted window (events.time_window)."""
     check_send_time(batch.sent_at, received_at)
     shift: timedelta = received_at - batch.sent_at
-    located = list(enumerate(batch.events))
+    window = EventWindow.around(received_at)
+    for index, event in enumerate(batch.events):
+        event.timestamp = window.place(event.timestamp, shift, index)
     if batch.previous_event is not None:
-        located.append((-1, batch.previous_event))
-    for index, event in located:
-        event.timestamp = corrected_time(event.timestamp, shift, received_at, f"{_path(index)}.timestamp")
+        batch.previous_event.timestamp = window.place(batch.previous_event.timestamp, shift, -1)
 
 
 def _visible(
@@ -105,7 +105,7 @@ def check_and_complete_ids(
         ids = known[kind].get(value)
         if ids is None:
             raise invalid(
-                f"{_path(index)}.{kind}_id",
+                f"{event_path(index)}.{kind}_id",
                 f"{kind.capitalize()} {value} does not exist or is not visible {where}.",
             )
         for parent in _PARENTS[kind]:
@@ -114,18 +114,12 @@ def check_and_complete_ids(
                 setattr(event, f"{parent}_id", expected)
             elif given != expected:
                 raise invalid(
-                    f"{_path(index)}.{parent}_id",
+                    f"{event_path(index)}.{parent}_id",
                     f"{kind.capitalize()} {value} belongs to {parent} {expected}, not {given}.",
                 )
 
 
 _PARENTS = {"job": ("task", "project"), "task": ("project",), "project": ()}
-
-
-def _path(index: int) -> str:
-    """Where an event stands in the body, for error messages (-1 is previous_event); built only
-    when an error is raised, not for every event."""
-    return f"events[{index}]" if index >= 0 else "previous_event"
 
 
 def _most_specific(event: ClientEvent) -> tuple[str | None, int | None]:

@@ -11,11 +11,12 @@ config.settings), so no batch of accepted events can exceed the engine's limit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from events.client_batch import invalid
+from events.client_batch import event_path, invalid
 
 
 def check_send_time(sent_at: datetime, received_at: datetime, path: str = "timestamp") -> None:
@@ -29,25 +30,40 @@ def check_send_time(sent_at: datetime, received_at: datetime, path: str = "times
         )
 
 
-def corrected_time(moment: datetime, shift: timedelta, received_at: datetime, path: str) -> datetime:
-    """`moment` shifted by the clock correction, if the result lies in the window; else a 400."""
-    try:
-        moment = moment + shift
-    except OverflowError:
-        raise invalid(path, "Out of range after clock correction.") from None
-    if moment < received_at - timedelta(days=settings.EVENTS_MAX_AGE_DAYS):
-        raise invalid(
-            path,
-            f"{_iso(moment)} (after clock correction) is more than {settings.EVENTS_MAX_AGE_DAYS}"
-            " days old (EVENTS_MAX_AGE_DAYS).",
+@dataclass(frozen=True, slots=True)
+class EventWindow:
+    """Where a corrected event time may lie, computed once per batch (a batch has up to 10,000)."""
+
+    earliest: datetime
+    latest: datetime
+
+    @classmethod
+    def around(cls, received_at: datetime) -> EventWindow:
+        return cls(
+            received_at - timedelta(days=settings.EVENTS_MAX_AGE_DAYS),
+            received_at + timedelta(seconds=settings.EVENTS_MAX_FUTURE_SECONDS),
         )
-    if moment > received_at + timedelta(seconds=settings.EVENTS_MAX_FUTURE_SECONDS):
-        raise invalid(
-            path,
-            f"{_iso(moment)} (after clock correction) is more than {settings.EVENTS_MAX_FUTURE_SECONDS}"
-            " seconds in the future (EVENTS_MAX_FUTURE_SECONDS).",
-        )
-    return moment
+
+    def place(self, moment: datetime, shift: timedelta, index: int) -> datetime:
+        """Event `index`'s time shifted by the clock correction, if the result lies in the window;
+        else a 400 naming its timestamp (-1: previous_event)."""
+        try:
+            moment = moment + shift
+        except OverflowError:
+            raise invalid(f"{event_path(index)}.timestamp", "Out of range after clock correction.") from None
+        if moment < self.earliest:
+            raise invalid(
+                f"{event_path(index)}.timestamp",
+                f"{_iso(moment)} (after clock correction) is more than {settings.EVENTS_MAX_AGE_DAYS}"
+                " days old (EVENTS_MAX_AGE_DAYS).",
+            )
+        if moment > self.latest:
+            raise invalid(
+                f"{event_path(index)}.timestamp",
+                f"{_iso(moment)} (after clock correction) is more than {settings.EVENTS_MAX_FUTURE_SECONDS}"
+                " seconds in the future (EVENTS_MAX_FUTURE_SECONDS).",
+            )
+        return moment
 
 
 def _iso(moment: datetime) -> str:
