@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -169,17 +168,16 @@ EVENTS_MAX_BODY_BYTES = env_int("EVENTS_MAX_BODY_BYTES", 5 * 1024 * 1024, minimu
 EVENTS_MAX_PER_REQUEST = env_int("EVENTS_MAX_PER_REQUEST", 10_000, minimum=1)
 # The time window of client events (events.time_window): after clock correction, at most this many
 # days old (default: the retention, else one year) and this many seconds in the future; the
-# batch's send time at most this many days off the server's clock.
+# batch's send time at most this many days off the server's clock. The age limit is at most
+# MAX_EVENT_AGE_DAYS so that accepted events never exceed ClickHouse's partitions per insert.
 EVENTS_MAX_AGE_DAYS = env_int(
-    "EVENTS_MAX_AGE_DAYS", min(EVENTS_RETENTION_DAYS or 365, MAX_EVENT_AGE_DAYS), minimum=1
+    "EVENTS_MAX_AGE_DAYS",
+    min(EVENTS_RETENTION_DAYS or 365, MAX_EVENT_AGE_DAYS),
+    minimum=1,
+    maximum=MAX_EVENT_AGE_DAYS,
 )
-if EVENTS_MAX_AGE_DAYS > MAX_EVENT_AGE_DAYS:
-    raise ImproperlyConfigured(
-        f"EVENTS_MAX_AGE_DAYS must be <= {MAX_EVENT_AGE_DAYS}: events spread over more months than"
-        " ClickHouse accepts in one insert (max_partitions_per_insert_block, 100 monthly partitions)."
-    )
-EVENTS_MAX_FUTURE_SECONDS = env_int("EVENTS_MAX_FUTURE_SECONDS", 300, minimum=0)
-EVENTS_MAX_CLOCK_SKEW_DAYS = env_int("EVENTS_MAX_CLOCK_SKEW_DAYS", 3650, minimum=1)
+EVENTS_MAX_FUTURE_SECONDS = env_int("EVENTS_MAX_FUTURE_SECONDS", 300, minimum=0, maximum=86_400)
+EVENTS_MAX_CLOCK_SKEW_DAYS = env_int("EVENTS_MAX_CLOCK_SKEW_DAYS", 3650, minimum=1, maximum=36_500)
 # A client batch retried with the same Idempotency-Key within this many hours is a replay.
 IDEMPOTENCY_KEY_TTL_HOURS = env_float("IDEMPOTENCY_KEY_TTL_HOURS", 168.0, minimum=1)
 WORKING_TIME_IDLE_THRESHOLD_SECONDS = env_float("WORKING_TIME_IDLE_THRESHOLD_SECONDS", 100.0, minimum=0.001)
