@@ -579,3 +579,18 @@ def test_the_last_error_is_exported_by_kind_without_its_text(api, clickhouse, ma
         "DatabaseError: Code: 72. DB::Exception: Unsigned type must not contain '-' (CANNOT_PARSE_NUMBER)"
     )
     assert error_kind(message) == "DatabaseError 72 CANNOT_PARSE_NUMBER"
+
+
+def test_a_batch_is_bounded_in_bytes_too(tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    big = [make_rows(1, scope="x" * 400)[0] for _ in range(5)]  # five requests of one large row
+    for row in big:
+        spool.append([row])
+    sizes = []
+    while (batch := spool.claim(10_000, lease_seconds=5, max_bytes=3 * len(big[0]))) is not None:
+        sizes.append(batch.row_count)
+        assert len(batch.payload) <= 3 * len(big[0]) + 2
+        spool.ack(batch)
+    assert sizes == [3, 2]
+    spool.append([b"{" + b" " * 2000 + b"}"])  # one entry over the limit still goes, alone
+    assert spool.claim(10_000, lease_seconds=5, max_bytes=1000).row_count == 1

@@ -147,6 +147,8 @@ SPOOL_PATH = Path(env_str("SPOOL_PATH", str(DATA_DIR / "spool.sqlite3")))
 # FULL survives power loss; NORMAL survives a crash of the process only.
 SPOOL_SYNCHRONOUS = env_str("SPOOL_SYNCHRONOUS", "FULL").upper()
 SHIP_BATCH_SIZE = env_int("SHIP_BATCH_SIZE", 10_000, minimum=1)
+# ... and at most this many bytes (a single larger request still goes whole).
+SHIP_BATCH_MAX_BYTES = env_int("SHIP_BATCH_MAX_BYTES", 32 * 1024 * 1024, minimum=1024)
 SHIP_FLUSH_INTERVAL_SECONDS = env_float("SHIP_FLUSH_INTERVAL_SECONDS", 1.0, minimum=0.01)
 SHIP_RETRY_MAX_BACKOFF_SECONDS = env_float("SHIP_RETRY_MAX_BACKOFF_SECONDS", 60.0, minimum=0.1)
 SHIP_LEASE_SECONDS = env_float("SHIP_LEASE_SECONDS", 120.0, minimum=1)

@@ -42,6 +42,7 @@ class Flusher:
         interval: float,
         max_backoff: float,
         lease_seconds: float,
+        batch_bytes: int | None = None,
     ) -> None:
         self.spool = spool
         self.sink = sink
@@ -49,6 +50,7 @@ class Flusher:
         self.interval = interval
         self.max_backoff = max_backoff
         self.lease_seconds = lease_seconds
+        self.batch_bytes = batch_bytes
         self.state = FlusherState()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -67,7 +69,7 @@ class Flusher:
 
     def _ship_next(self) -> tuple[int, bool]:
         """(rows confirmed, whether a full batch is already waiting behind this one)."""
-        batch = self.spool.claim(self.batch_size, self.lease_seconds)
+        batch = self.spool.claim(self.batch_size, self.lease_seconds, self.batch_bytes)
         if batch is None:
             return 0, False
         try:

@@ -280,9 +280,10 @@ class Spool:
             deleted = conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (created_before,))
             return deleted.rowcount
 
-    def claim(self, max_rows: int, lease_seconds: float) -> Batch | None:
+    def claim(self, max_rows: int, lease_seconds: float, max_bytes: int | None = None) -> Batch | None:
         """The oldest batch that is due (a retry), or else a new batch of whole entries with up to
-        max_rows rows (or one entry, if that alone has more).
+        max_rows rows and max_bytes bytes (or one entry, if that alone has more): many requests
+        with large payloads make a batch of a size the engine takes in one insert.
 
         While an older batch waits out its backoff no new batch is formed, so a failing sink is not
         hammered and rows reach it in order.
@@ -316,17 +317,19 @@ class Spool:
                 # Batches are contiguous and formed in id order: new entries start after the last one.
                 start = conn.execute("SELECT COALESCE(MAX(last_id), 0) FROM spool_batches").fetchone()[0]
                 fetched = []
-                total = 0
+                total = size = 0
+                byte_limit = max_bytes if max_bytes is not None else float("inf")
                 more_waiting = False
                 # The cursor reads lazily: stopping early reads no further entries.
                 for entry in conn.execute(
                     "SELECT id, row, row_count FROM spool_rows WHERE id > ? ORDER BY id", (start,)
                 ):
-                    if fetched and total + entry[2] > max_rows:
+                    if fetched and (total + entry[2] > max_rows or size + len(entry[1]) > byte_limit):
                         more_waiting = True
                         break
                     fetched.append(entry)
                     total += entry[2]
+                    size += len(entry[1])
                 if not fetched:
                     conn.execute("COMMIT")
                     return None
