@@ -17,7 +17,8 @@ def as_utc(moment: datetime) -> datetime:
 
 
 def parse_iso(text: str) -> datetime:
-    """ISO-8601 (a trailing Z or z is UTC, no zone is UTC) -> an aware UTC datetime; ValueError."""
+    """ISO-8601 (a trailing Z or z is UTC, no zone is UTC) -> an aware UTC datetime; ValueError,
+    or OverflowError for a time whose UTC moment is past year 9999."""
     text = text.strip()
     if text[-1:] in ("Z", "z"):
         text = text[:-1] + "+00:00"
@@ -36,7 +37,11 @@ def parse_instant(raw: str | float, *, epoch_unit: float) -> float:
     try:
         return float(text) * epoch_unit
     except ValueError:
+        pass
+    try:
         return parse_iso(text).timestamp()
+    except OverflowError:
+        raise ValueError(f"out of range: {text!r}") from None
 
 
 def iso_z(ts: float) -> str:

@@ -53,7 +53,7 @@ def parse_time(value: Any, field: str) -> datetime:
         return datetime.fromtimestamp(int(text) / 1000, UTC)
     try:
         return parse_iso(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise AnalyticsError(
             f"Cannot read {field} {text[:40]!r}: use now, now-7d, epoch ms or ISO-8601.", field=field
         ) from None
