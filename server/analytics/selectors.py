@@ -13,9 +13,9 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from operator import itemgetter
 from typing import Any
 
+from analytics import metric_sql
 from analytics.grid import Grid
 from analytics.registry import (
     ALL_METRICS,
@@ -71,15 +71,28 @@ class Rows(list):
     column: dict[str, int]
 
 
+# A parameter of _rows that is not bound: the metrics whose compiled aggregates fill the file's
+# /*metric_columns*/ (m0, m1, ... in this order).
+METRIC_COLUMNS = "metric_columns"
+
+
+@functools.cache
+def _sql(name: str, metrics: tuple[str, ...] = ()) -> str:
+    sql = load_sql(f"queries/analytics/{name}.sql")
+    if metrics:
+        aggregates = [metric_sql.metric(key, org_tier=True) for key in metrics]
+        columns = ",\n    ".join(f"{aggregate} AS m{k}" for k, aggregate in enumerate(aggregates))
+        sql = sql.replace("/*metric_columns*/", columns)
+    return sql
+
+
 def _rows(name: str, params: dict[str, Any]) -> Rows:
-    result = get_client().query(load_sql(f"queries/analytics/{name}.sql"), parameters=params)
+    params = dict(params)
+    metrics = params.pop(METRIC_COLUMNS, ())
+    result = get_client().query(_sql(name, metrics), parameters=params)
     rows = Rows(result.result_rows)
     rows.column = {column: k for k, column in enumerate(result.column_names)}
     return rows
-
-
-# The columns of a sums row, by name, in the order _additive_into reads them.
-SUMS_COLUMNS = ("i", "metric_key", "source", "events", "units", "duration_ms", "working_time_ms")
 
 
 def _sum_rows(scope: Scope, start: int, end: int, step: int, keys: dict[str, Any]) -> Sequence[Sequence[Any]]:
@@ -137,16 +150,15 @@ def _additive_into(rows: Iterable[Sequence[Any]], metrics: list[Metric], add: An
             add(key, name, sums[column])
 
 
-# metric_distinct.sql and org_metric_series.sql have two distinct-count slots (d0, d1); a request
+# metric_distinct.sql has two distinct-count slots (d0, d1); a request
 # with more distinct metrics than DISTINCT_SLOTS takes one more query per DISTINCT_SLOTS of them.
 # Two, because no KPI needs more, and every slot costs its query ~1 ms even when switched off.
 _SQL_SLOTS = 2
 DISTINCT_SLOTS = _SQL_SLOTS
 
 
-def _distinct_params(metrics: Sequence[DistinctMetric], *, org_tier: bool) -> dict[str, Any]:
-    """The slots' parameters: the id column to count (`dk_dim`), or on an organization tier the
-    state column that holds it (`dk_state`)."""
+def _distinct_params(metrics: Sequence[DistinctMetric]) -> dict[str, Any]:
+    """The slots' parameters: the id column to count (`dk_dim`) and the keys it counts among."""
     params: dict[str, Any] = {}
     for k in range(_SQL_SLOTS):
         metric = metrics[k] if k < len(metrics) else None
@@ -157,12 +169,9 @@ def _distinct_params(metrics: Sequence[DistinctMetric], *, org_tier: bool) -> di
                 f"d{k}_on": metric is not None,
                 f"d{k}_keys": keys["metric_keys"],
                 f"d{k}_all": keys["all_keys"],
+                f"d{k}_dim": dimension,
             }
         )
-        if org_tier:
-            params[f"d{k}_state"] = ORG_DISTINCT_STATES[dimension]
-        else:
-            params[f"d{k}_dim"] = dimension
     return params
 
 
@@ -172,10 +181,10 @@ def metric_series(scope: Scope, grid: Grid, names: Sequence[str]) -> MetricSerie
     over the whole range (not a sum) for distinct ones.
 
     A scope without project/task/job/user filters on an hour- or day-aligned grid reads an
-    organization tier: one query (org_metric_sums.sql, or org_metric_series.sql with distinct
-    counts). Otherwise a full tier: metric_sums.sql for the additive metrics and
-    metric_distinct.sql for the distinct ones. Each DISTINCT_SLOTS distinct metrics beyond the
-    first take one more query."""
+    organization tier in one query: with distinct counts, every metric one column compiled from
+    the registry (org_metric_values.sql), else org_metric_sums.sql. Otherwise a full tier:
+    metric_sums.sql for the additive metrics and metric_distinct.sql for the distinct ones; each
+    DISTINCT_SLOTS distinct metrics beyond the first take one more query."""
     unknown = [name for name in names if name not in ALL_METRICS]
     if unknown:
         raise KeyError(f"unknown metrics {unknown}")
@@ -192,6 +201,7 @@ def metric_series(scope: Scope, grid: Grid, names: Sequence[str]) -> MetricSerie
     org_table = None  # for distinct counts: only when the tier keeps a state of every dimension
     if scope.by_organization_only and all(m.dimension in ORG_DISTINCT_STATES for m in distinct):
         org_table = org_rollup_table(grid.start, grid.end, grid.step)
+    names = list(dict.fromkeys(names))
 
     def add(i: int, name: str, value: int) -> None:
         result.values[name][i] += value
@@ -202,32 +212,29 @@ def metric_series(scope: Scope, grid: Grid, names: Sequence[str]) -> MetricSerie
         else:
             result.values[metric.key][i] = count
 
-    if chunks and org_table is not None:
-        for n, chunk in enumerate(chunks):
-            with_additive = additive if n == 0 else []
-            params = {
-                **base,
-                **_key_params([*with_additive, *chunk]),
-                **_distinct_params(chunk, org_tier=True),
-                "table": org_table,
-            }
-            rows = _rows("org_metric_series", params)
-            column = rows.column
-            sums = itemgetter(*(column[name] for name in SUMS_COLUMNS))
-            is_distinct, is_total, i = column["distinct_row"], column["total_row"], column["i"]
-            slots = [column[f"d{k}"] for k in range(_SQL_SLOTS)]
-            _additive_into([sums(row) for row in rows if not row[is_distinct]], with_additive, add)
-            for row in rows:
-                if row[is_distinct]:
-                    for metric, slot in zip(chunk, slots, strict=False):
-                        set_count(metric, row[i], row[is_total], row[slot])
+    if distinct and org_table is not None:
+        # One query for every metric, each compiled from the registry (analytics/metric_sql.py).
+        # Additive metrics alone read org_metric_sums.sql below: grouping by metric key and
+        # routing ~700 rows in Python is ~0.5 ms faster than ~15 sumIf conditions (measured).
+        params = {**base, **_key_params([*additive, *distinct]), "table": org_table}
+        rows = _rows("org_metric_values", {**params, METRIC_COLUMNS: tuple(names)})
+        i, is_total = rows.column["i"], rows.column["total_row"]
+        at = [(name, rows.column[f"m{k}"]) for k, name in enumerate(names)]
+        for row in rows:
+            if not row[is_total]:
+                for name, column in at:
+                    result.values[name][row[i]] = row[column]
+            else:  # additive totals are the sum of the buckets (below), distinct ones counted here
+                for name, column in at:
+                    if name in DISTINCT_METRICS:
+                        result.totals[name] = row[column]
     else:
         if additive:
             rows = _sum_rows(scope, grid.start, grid.end, grid.step, _key_params(additive))
             _additive_into(rows, additive, add)
         table = rollup_table(grid.start, grid.step)
         for chunk in chunks:
-            params = {**base, **_key_params(chunk), **_distinct_params(chunk, org_tier=False), "table": table}
+            params = {**base, **_key_params(chunk), **_distinct_params(chunk), "table": table}
             for i, is_total, *counts in _rows("metric_distinct", params):
                 for metric, count in zip(chunk, counts, strict=False):
                     set_count(metric, i, is_total, count)
