@@ -79,6 +79,7 @@ class JobState:
     rejected_at: datetime | None = None
     rejections: int = 0
     open_issues: list[int] = field(default_factory=list)
+    unsaved: list[str] = field(default_factory=list)  # shapes drawn since the last save
 
 
 @dataclass
@@ -263,13 +264,15 @@ class Simulation:
             t = begin
             while end - t > timedelta(minutes=15):
                 length = timedelta(minutes=self.rng.uniform(45, 120))
-                t = self.session(annotator, t, min(t + length, end))
+                last = end - (t + length) <= timedelta(minutes=15)
+                t = self.session(annotator, t, min(t + length, end), save=last)
                 t += timedelta(minutes=self.rng.choice([10, 15, 20, 45]))  # a break between sessions
         if annotator == self.annotators()[-1]:
             self.review(day)
 
-    def session(self, annotator: str, begin: datetime, until: datetime) -> datetime:
-        """One sitting in the annotation UI, from `begin` until about `until`; returns its end."""
+    def session(self, annotator: str, begin: datetime, until: datetime, *, save: bool) -> datetime:
+        """One sitting in the annotation UI, from `begin` until about `until`; returns its end. The
+        annotator saves when a job is done and, with `save`, at the end of the sitting."""
         persona = self.members[annotator].persona
         assert persona is not None
         t = begin
@@ -277,7 +280,6 @@ class Simulation:
         previous: dict | None = None
         last_flush = t
         job = self.next_job(annotator, t)
-        drawn: list[str] = []
 
         def add(scope: str, **fields: Any) -> None:
             events.append({"scope": scope, "timestamp": t.isoformat(), "job_id": job.id, **fields})
@@ -304,10 +306,10 @@ class Simulation:
         open_job()
         while t < until:
             if job.frame >= job.frames:
-                add("save:job", payload=orjson.dumps({"objects": len(drawn)}).decode())
+                add("save:job", payload=orjson.dumps({"objects": len(job.unsaved)}).decode())
                 flush()
-                self.finish_job(annotator, job, drawn, t)
-                drawn = []
+                self.save_annotations(annotator, job, t)
+                self.complete(annotator, job, t)
                 job = self.next_job(annotator, t)
                 open_job()
             # A burst of work on a run of frames: drawing (or, on rework, fixing) objects, then
@@ -325,7 +327,7 @@ class Simulation:
                 objects, frames, seconds = objects + n, frames + 1, seconds + min(cost, BURST_SECONDS[1])
             t += timedelta(seconds=seconds)
             shape = self.rng.choice(SHAPES)
-            drawn.extend([shape] * objects)
+            job.unsaved.extend([shape] * objects)
             add("draw:object", obj_name=shape, count=objects)
             adjustments = round(objects * self.rng.uniform(0.05, 0.3) * persona.seconds_per_object / 6)
             if adjustments and self.rng.random() < 0.5:
@@ -357,10 +359,13 @@ class Simulation:
                 add("fit:image")
             if (t - last_flush).total_seconds() >= BATCH_SECONDS:
                 flush()
-        add("save:job", payload=orjson.dumps({"objects": len(drawn)}).decode())
+        done = job.frame >= job.frames
+        if save or done:
+            add("save:job", payload=orjson.dumps({"objects": len(job.unsaved)}).decode())
         flush()
-        self.save_annotations(annotator, job, drawn, t)
-        if job.frame >= job.frames:
+        if save or done:
+            self.save_annotations(annotator, job, t)
+        if done:
             self.complete(annotator, job, t)
         if self.rng.random() < 0.05:
             # A stale link: the API answers 404 and records a server-side send:exception.
@@ -369,19 +374,16 @@ class Simulation:
             self.totals.api_errors += 1
         return t
 
-    def finish_job(self, annotator: str, job: JobState, drawn: list[str], moment: datetime) -> None:
-        self.save_annotations(annotator, job, drawn, moment)
-        self.complete(annotator, job, moment)
-
     def complete(self, annotator: str, job: JobState, moment: datetime) -> None:
         self.now = moment
         self.call(annotator, "patch", f"/api/jobs/{job.id}", {"state": "completed"})
         job.state, job.completed_at = "completed", moment
         self.totals.jobs_completed += 1
 
-    def save_annotations(self, annotator: str, job: JobState, drawn: list[str], moment: datetime) -> None:
-        """The objects drawn in a sitting, saved through the annotations API (a sample of their
+    def save_annotations(self, annotator: str, job: JobState, moment: datetime) -> None:
+        """The objects drawn since the last save, through the annotations API (a sample of their
         geometry: the demo keeps the shape rows few, the counts come from the client events)."""
+        drawn, job.unsaved = job.unsaved, []
         if not drawn:
             return
         shapes = []
