@@ -19,7 +19,7 @@ from demo.simulation import PASSWORD, DemoSize, Simulation, run
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "dashboards"
-SIZE = DemoSize(days=5, annotators=3, projects=1, tasks_per_project=2, jobs_per_task=3, frames_per_job=25)
+SIZE = DemoSize(days=5, annotators=3, projects=1, jobs_per_task=3, frames_per_job=150)
 
 
 @pytest.fixture

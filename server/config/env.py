@@ -1,10 +1,28 @@
-"""Typed readers for environment variables: every setting is read through one of these."""
+"""Typed readers for environment variables: every setting is read through one of these. A bad
+value raises SettingError naming the variable; the entry points (manage.py, gunicorn's config)
+turn it into one line on stderr and exit status 2 instead of a traceback."""
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.core.exceptions import ImproperlyConfigured
+
+
+class SettingError(ImproperlyConfigured):
+    """An environment variable with a value the server cannot use."""
+
+
+@contextmanager
+def exit_on_setting_error() -> Iterator[None]:
+    try:
+        yield
+    except SettingError as exc:
+        print(f"Invalid setting: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def env_str(name: str, default: str) -> str:
@@ -12,16 +30,18 @@ def env_str(name: str, default: str) -> str:
     return default if value is None or value == "" else value
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+        raise SettingError(f"{name} must be an integer, got {raw!r}") from None
     if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name} must be >= {minimum}, got {value}")
+        raise SettingError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise SettingError(f"{name} must be <= {maximum}, got {value}")
     return value
 
 
@@ -32,9 +52,9 @@ def env_float(name: str, default: float, *, minimum: float | None = None) -> flo
     try:
         value = float(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+        raise SettingError(f"{name} must be a number, got {raw!r}") from None
     if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name} must be >= {minimum}, got {value}")
+        raise SettingError(f"{name} must be >= {minimum}, got {value}")
     return value
 
 
@@ -50,7 +70,7 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if raw.lower() in _FALSE:
         return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+    raise SettingError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -58,3 +78,12 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (compared case-insensitively; returned as spelled in `choices`)."""
+    raw = env_str(name, default)
+    for choice in choices:
+        if raw.upper() == choice.upper():
+            return choice
+    raise SettingError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
