@@ -35,7 +35,14 @@ from demo.simulation import DemoSize, Simulation, run
 
 REPO = Path(__file__).resolve().parents[1]
 MARKER = "<!-- doc-test -->"
-DOCUMENTS = ["README.md", "docs/api.md", "docs/exports.md", "docs/query-api.md", "docs/dashboards.md"]
+DOCUMENTS = [
+    "README.md",
+    "docs/api.md",
+    "docs/client-events.md",
+    "docs/exports.md",
+    "docs/query-api.md",
+    "docs/dashboards.md",
+]
 SEPARATOR = "@@doc-block@@"
 TOKEN_KIND = re.compile(
     r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
@@ -96,7 +103,8 @@ def parse_shell(block: Block, body: list[str]) -> None:
     console = any(line.startswith("$ ") for line in body)
     current: list[str] = []
     for line in body:
-        continuing = bool(current) and current[-1].endswith("\\")
+        # A command goes on after a trailing backslash or inside an open single-quoted string.
+        continuing = bool(current) and (current[-1].endswith("\\") or "\n".join(current).count("'") % 2 == 1)
         if continuing:
             current.append(line)
         elif console and line.startswith("$ "):
@@ -226,6 +234,9 @@ def test_the_parser_reads_commands_expected_output_and_errors():
     console = Block("x.md", 1, "console")
     parse_shell(console, ["$ curl -si \\", "    x", "HTTP/1.1 202 Accepted", '{"id":"..."}'])
     assert console.commands == ["curl -si \\\n    x"]
+    quoted = Block("x.md", 1, "console")
+    parse_shell(quoted, ["$ curl -d '{", '  "a": 1}\'', "{}"])
+    assert quoted.commands == ["curl -d '{\n  \"a\": 1}'"] and quoted.expected == [["{}"]]
     assert console.expected == [["HTTP/1.1 202 Accepted", '{"id":"..."}']]
     assert_shows('HTTP/1.1 202 Accepted\nDate: x\n{"id":"ab"}', console.expected[0], "here")
     with pytest.raises(AssertionError):
