@@ -16,13 +16,22 @@ UI_BUNDLE := server/dashboards/static/dashboards/app.js
 STEP = @printf '\n\033[1m==> %s\033[0m\n'
 
 # uv (from PyPI, into the venv) installs the same packages as pip in seconds from its cache, and
-# shows what it does; plain pip is the fallback when uv cannot be installed or fails.
+# lists what it installs. The venv is made without pip (ensurepip alone takes seconds); uv is put
+# into it by the system's pip, else by the venv's own after ensurepip; uv tries its cache alone
+# first, then the index. Plain pip is the fallback when uv cannot be had. pip is installed into
+# the venv either way, for `.venv/bin/pip`.
+UV_SPEC := 'uv>=0.5,<1'
 $(STAMP): pyproject.toml
 	$(STEP) "Python packages into $(VENV) (first run, or pyproject.toml changed)"
-	$(PYTHON) -m venv $(VENV)
-	@if $(BIN)/pip install --disable-pip-version-check --progress-bar off --quiet 'uv>=0.5,<1' && \
-	    $(PY) -m uv pip install --python $(PY) -e '.[dev]'; then :; else \
+	$(PYTHON) -m venv --without-pip $(VENV)
+	@if $(PYTHON) -m pip --python $(PY) install --disable-pip-version-check --quiet $(UV_SPEC) 2>/dev/null || \
+	    { $(PY) -m ensurepip --default-pip >/dev/null && \
+	      $(BIN)/pip install --disable-pip-version-check --quiet $(UV_SPEC); }; then \
+	  $(PY) -m uv pip install --python $(PY) --offline -e '.[dev]' pip || \
+	  { echo "not all of it in uv's cache: downloading"; $(PY) -m uv pip install --python $(PY) -e '.[dev]' pip; }; \
+	else \
 	  echo "uv unavailable: installing with pip (slower)"; \
+	  { test -x $(BIN)/pip || $(PY) -m ensurepip --default-pip >/dev/null; } && \
 	  $(BIN)/pip install --disable-pip-version-check --progress-bar off -e '.[dev]'; \
 	fi
 	touch $(STAMP)

@@ -42,7 +42,7 @@ POINTS = {"rectangle": 4, "polygon": 8, "polyline": 6, "points": 2}
 # Client events of one burst of work stay closer than the 100 s idle threshold, so the time
 # between them counts as working time; a break is longer and does not.
 BURST_SECONDS = (40.0, 95.0)
-BATCH_SECONDS = 900  # the demo client sends what it queued every fifteen minutes (fewer requests to seed)
+BATCH_SECONDS = 1800  # the demo client sends what it queued every half hour (fewer requests to seed)
 TEAM_HOUR, PROJECT_HOUR, REVIEW_HOUR = 7.0, 7.25, 18.0
 
 
