@@ -1,8 +1,8 @@
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.utils import timezone
 from tqdm import tqdm
 
