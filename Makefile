@@ -51,12 +51,13 @@ $(UI_BUNDLE): $(UI)/node_modules/.installed $(UI)/build.mjs $(wildcard $(UI)/src
 ui: $(UI_BUNDLE)
 
 # Debian packages the tests drive for real: Chromium and its driver (browser tests; nothing is
-# downloaded by the tests) and nginx (the compose reverse-proxy config is run, not just parsed).
+# downloaded by the tests), nginx (the compose reverse-proxy config is run, not just parsed) and curl
+# (the documents' commands are run by tests/test_docs_commands.py).
 browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && \
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v curl >/dev/null && \
 	  { command -v nginx >/dev/null || test -x /usr/sbin/nginx; } || \
 	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-	    chromium chromium-driver nginx-light)
+	    chromium chromium-driver nginx-light curl)
 
 # The server applies the ClickHouse migrations itself when it starts (CLICKHOUSE_MIGRATE_ON_START).
 # The demo seed writes only to the spool, which the server ships once it is up; its spool writes

@@ -110,6 +110,8 @@ def main() -> int:
     for (name, at), following in zip(marks, [*marks[1:], None], strict=True):
         took = f"{following[1] - at:6.1f} s" if following else ""
         print(f"{at:6.1f} s  {name:<90} {took}")
+    load = os.getloadavg()[0]
+    print(f"machine load average (1 min) at the end: {load:.1f} on {os.cpu_count()} CPUs")
     print(
         f"first run to the sign-in page: {total:.1f} s "
         f"(target {TARGET_SECONDS:.0f} s, ratio {total / TARGET_SECONDS:.2f})"
