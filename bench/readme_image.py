@@ -44,8 +44,11 @@ def free_port() -> int:
 
 
 def get_json(url: str) -> dict | None:
+    """A signed-in GET (the health endpoint needs a user); None until the server answers."""
+    credentials = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    request = urllib.request.Request(url, headers={"Authorization": f"Basic {credentials}"})
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=5) as response:
             return json.load(response)
     except OSError:
         return None
@@ -65,6 +68,7 @@ def start_instance(data_dir: Path) -> tuple[subprocess.Popen, str]:
         cwd=SERVER,
         env={**env, "LOG_LEVEL": "WARNING"},
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
