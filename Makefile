@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 UI := components/dashboards-ui
 UI_BUNDLE := server/dashboards/static/dashboards/app.js
 
-.PHONY: run test install ui browser lint bench-shipping
+.PHONY: run test install ui browser dtlpy-client lint bench-shipping
 
 # Each step of `make run` says what it does before doing it.
 STEP = @printf '\n\033[1m==> %s\033[0m\n'
@@ -59,6 +59,17 @@ browser:
 	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 	    chromium chromium-driver nginx-light curl)
 
+# Dataloop's SDK in a venv of its own (its pins are not the server's), for tests/test_dtlpy_client.py.
+DTLPY_VENV := .venv-dtlpy
+DTLPY_REQUIREMENTS := tests/clients/requirements-dtlpy.txt
+
+$(DTLPY_VENV)/.installed: $(DTLPY_REQUIREMENTS)
+	$(PYTHON) -m venv $(DTLPY_VENV)
+	$(DTLPY_VENV)/bin/pip install --quiet -r $(DTLPY_REQUIREMENTS)
+	touch $@
+
+dtlpy-client: $(DTLPY_VENV)/.installed
+
 # The server applies the ClickHouse migrations itself when it starts (CLICKHOUSE_MIGRATE_ON_START).
 # The demo seed writes only to the spool, which the server ships once it is up; its spool writes
 # skip the per-request fsync (NORMAL survives a crash of the process, all a one-off seed needs).
@@ -72,7 +83,7 @@ run: install ui
 	$(STEP) "Starting the server: http://localhost:$${PORT:-8000}/analytics/ (API docs: /api/docs/)"
 	cd server && exec ../$(BIN)/gunicorn config.wsgi:application -c config/gunicorn.conf.py
 
-test: install ui browser
+test: install ui browser dtlpy-client
 	$(BIN)/ruff check server tests bench grafana
 	node --test components/client/
 	$(PY) -m pytest

@@ -87,3 +87,17 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
         if raw.upper() == choice.upper():
             return choice
     raise SettingError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+
+
+def env_timezone(name: str, default: str) -> str:
+    """`UTC` or an IANA timezone name such as `Europe/Berlin`."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = env_str(name, default)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingError(
+            f"{name} must be UTC or an IANA timezone name such as Europe/Berlin, got {value!r}"
+        ) from None
+    return value
