@@ -85,6 +85,10 @@ def test_seeded_numbers_are_what_clickhouse_holds(seeded, clickhouse):
     )
     assert one("SELECT count() AS n FROM events WHERE scope = 'create:project'") == totals.projects == 2
     assert one("SELECT count() AS n FROM events WHERE scope = 'create:job'") == totals.jobs
+    # Accepted jobs are in the acceptance stage and stay completed (a stage change alone would
+    # reset the state to "new").
+    accepted = Job.objects.filter(stage="acceptance")
+    assert accepted.exists() and not accepted.exclude(state="completed").exists()
     # Events land on the simulated days (a night shift runs into the morning after the last one).
     days = rows(
         clickhouse,

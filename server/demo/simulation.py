@@ -448,7 +448,10 @@ class Simulation:
                 job.state, job.rejected_at = "rejected", moment
                 job.frame = max(0, job.frames - self.rng.randint(3, 10))  # rework a few frames
             else:
-                self.call(maintainer, "patch", f"/api/jobs/{job.id}", {"stage": "acceptance"})
+                # The state given too: a stage change alone resets the state to "new", as in CVAT.
+                self.call(
+                    maintainer, "patch", f"/api/jobs/{job.id}", {"stage": "acceptance", "state": "completed"}
+                )
 
 
 def run(simulation: Simulation, progress: Callable[[int], None] = lambda n: None) -> Totals:

@@ -79,7 +79,6 @@ class Command(BaseCommand):
             desc="simulating annotator-days",
             unit="day",
             mininterval=1.0,
-            file=self.stdout._out,
         )
         with bar:
             try:
