@@ -79,7 +79,7 @@ run: install ui
 	$(STEP) "Superuser"
 	$(MANAGE) ensure_superuser
 	$(STEP) "Demo data (once per data directory; SEED_DEMO=false skips it)"
-	SPOOL_SYNCHRONOUS=NORMAL $(MANAGE) seed_demo --once
+	cd server && SPOOL_SYNCHRONOUS=NORMAL ../$(PY) manage.py seed_demo --once
 	$(STEP) "Starting the server: http://localhost:$${PORT:-8000}/analytics/ (API docs: /api/docs/)"
 	cd server && exec ../$(BIN)/gunicorn config.wsgi:application -c config/gunicorn.conf.py
 
