@@ -31,7 +31,6 @@ from store.client import get_client
 from store.sql import ID_FILTERS as SQL_ID_FILTERS
 from store.sql import ORG_FILTER, load_sql
 
-_COLUMN_INDEX = {"events": 0, "units": 1, "duration_ms": 2, "working_time_ms": 3}
 ID_FILTERS = tuple(name for _column, _lift, name in SQL_ID_FILTERS)
 
 
@@ -95,7 +94,7 @@ def _rows(name: str, params: dict[str, Any]) -> Rows:
     return rows
 
 
-def _sum_rows(scope: Scope, start: int, end: int, step: int, keys: dict[str, Any]) -> Sequence[Sequence[Any]]:
+def _sum_rows(scope: Scope, start: int, end: int, step: int, keys: dict[str, Any]) -> Rows:
     """(i, metric_key, source, events, units, duration_ms, working_time_ms) per bucket i of `step`
     seconds from `start`: from an organization tier when the scope allows, else a full tier."""
     params = {**scope.params(), **keys, "start": start, "end": end, "step": step}
@@ -130,24 +129,31 @@ class MetricSeries:
         return {name: series[i] for name, series in self.values.items()}
 
 
-def _additive_routes(metrics: list[Metric]) -> Callable[[str, str], list[tuple[str, int]]]:
-    """(metric, sum column) pairs that a (metric_key, source) row feeds, worked out once per pair,
-    not once per row. A row may feed several metrics (e.g. `events` and `objects_drawn`)."""
+def _additive_routes(
+    metrics: list[Metric], column: dict[str, int]
+) -> Callable[[str, str], list[tuple[str, int]]]:
+    """(metric, position of its sum column in a row) pairs that a (metric_key, source) row feeds,
+    worked out once per pair, not once per row. A row may feed several metrics (e.g. `events`
+    and `objects_drawn`)."""
 
     @functools.cache
     def route(metric_key: str, source: str) -> list[tuple[str, int]]:
-        return [(m.key, _COLUMN_INDEX[m.column]) for m in metrics if m.matches(metric_key, source)]
+        return [(m.key, column[m.column]) for m in metrics if m.matches(metric_key, source)]
 
     return route
 
 
-def _additive_into(rows: Iterable[Sequence[Any]], metrics: list[Metric], add: Any) -> None:
-    """Route each (key, metric_key, source, events, units, duration_ms, working_time_ms) row to the
-    metrics it belongs to."""
-    route = _additive_routes(metrics)
-    for key, metric_key, source, *sums in rows:
-        for name, column in route(metric_key, source):
-            add(key, name, sums[column])
+def _additive_into(rows: Rows, metrics: list[Metric], add: Any) -> None:
+    """Route each sums row (i, metric_key, source and the sum columns, by name) to the metrics it
+    belongs to."""
+    if not rows:
+        return
+    at = rows.column
+    route = _additive_routes(metrics, at)
+    i, key, source = at["i"], at["metric_key"], at["source"]
+    for row in rows:
+        for name, column in route(row[key], row[source]):
+            add(row[i], name, row[column])
 
 
 # metric_distinct.sql has two distinct-count slots (d0, d1); a request
@@ -235,9 +241,15 @@ def metric_series(scope: Scope, grid: Grid, names: Sequence[str]) -> MetricSerie
         table = rollup_table(grid.start, grid.step)
         for chunk in chunks:
             params = {**base, **_key_params(chunk), **_distinct_params(chunk), "table": table}
-            for i, is_total, *counts in _rows("metric_distinct", params):
-                for metric, count in zip(chunk, counts, strict=False):
-                    set_count(metric, i, is_total, count)
+            rows = _rows("metric_distinct", params)
+            if not rows:
+                continue
+            at = rows.column
+            i, is_total = at["i"], at["total_row"]
+            slots = [(metric, at[f"d{k}"]) for k, metric in enumerate(chunk)]
+            for row in rows:
+                for metric, slot in slots:
+                    set_count(metric, row[i], row[is_total], row[slot])
     for metric in additive:
         result.totals[metric.key] = sum(result.values[metric.key])
     return result
@@ -280,19 +292,25 @@ def metric_rows(scope: Scope, grid: Grid, names: Sequence[str], dims: tuple[str,
         "dim_b": dims[1],
     }
     empty = dict.fromkeys(names, 0)
-    additive_route = _additive_routes(additive)
+    rows = _rows("metric_rows", params)
+    if not rows:
+        return result
+    at = rows.column
+    additive_route = _additive_routes(additive, at)
+    i, a, b, key, source = (at[name] for name in ("i", "a", "b", "metric_key", "source"))
 
     @functools.cache
     def distinct_route(metric_key: str) -> list[tuple[str, int]]:
         """(metric, index of its dimension in dims) of the distinct metrics a metric_key feeds."""
         return [(m.key, dims.index(m.dimension)) for m in distinct if m.matches(metric_key)]
 
-    for i, a, b, metric_key, source, *sums in _rows("metric_rows", params):
-        values = result.values.setdefault((i, a, b), dict(empty))
-        for name, column in additive_route(metric_key, source):
-            values[name] += sums[column]
-        for name, dim in distinct_route(metric_key):
-            if (a, b)[dim] != 0:
+    for row in rows:
+        ids = (row[a], row[b])
+        values = result.values.setdefault((row[i], *ids), dict(empty))
+        for name, column in additive_route(row[key], row[source]):
+            values[name] += row[column]
+        for name, dim in distinct_route(row[key]):
+            if ids[dim] != 0:
                 values[name] = 1
     return result
 
@@ -304,8 +322,11 @@ def key_totals(scope: Scope, start: int, end: int, metric_keys: Sequence[str]) -
     if scope.sees_nothing or not metric_keys:
         return totals
     keys = {"metric_keys": list(metric_keys), "all_keys": False}
-    for _i, metric_key, _source, events, *_ in _sum_rows(scope, start, end, max(end - start, 1), keys):
-        totals[metric_key] += events
+    rows = _sum_rows(scope, start, end, max(end - start, 1), keys)
+    if rows:
+        key, events = rows.column["metric_key"], rows.column["events"]
+        for row in rows:
+            totals[row[key]] += row[events]
     return totals
 
 
