@@ -24,6 +24,7 @@ from analytics.errors import AnalyticsAPIView, AnalyticsError
 from analytics.selectors import freshness, user_raw_events
 from analytics.user_summary import parse_period, user_summary
 from analytics.values import kpi_values, metric_values, range_warnings
+from config.fields import ascii_int, parse_iso_timestamp
 
 DEFAULT_RANGE_SECONDS = 7 * 86_400
 
@@ -86,15 +87,13 @@ def timestamp_param(request: Request, name: str, default: float) -> float:
     if raw in (None, ""):
         return default
     try:
-        value = float(raw)
+        value: float | None = float(raw)
     except ValueError:
-        try:
-            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
+        value = parse_iso_timestamp(raw)
+        if value is None:
             raise AnalyticsError(
                 f"{name} must be epoch seconds or an ISO-8601 time, got {raw!r}.", field=name
             ) from None
-        value = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
     if not 0 <= value <= MAX_TIMESTAMP:
         raise AnalyticsError(f"{name} must be between 1970 and 2106.", field=name)
     return value
@@ -385,9 +384,9 @@ class UserRawEventsView(AnalyticsAPIView):
     )
     def get(self, request: Request, user: str) -> Response:
         raw_limit = request.query_params.get("limit") or str(DEFAULT_RAW_LIMIT)
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_RAW_LIMIT:
+        limit = ascii_int(raw_limit, maximum=MAX_RAW_LIMIT) or 0
+        if limit < 1:
             raise AnalyticsError(f"limit must be an integer from 1 to {MAX_RAW_LIMIT}.", field="limit")
-        limit = int(raw_limit)
         cursor = request.query_params.get("cursor")
         after = decode_cursor(cursor) if cursor else None
         period = parse_period(request.query_params, today_utc())

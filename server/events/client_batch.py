@@ -15,6 +15,8 @@ import orjson
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 
+from config.parsers import TooDeep, check_json_depth, depth_message
+
 CLIENT_SCOPES = frozenset(
     {
         "load:cvat",
@@ -127,7 +129,10 @@ def _payload(value: Any, path: str) -> Any:
         return {}
     if isinstance(value, str):
         try:
+            check_json_depth(value)
             return orjson.loads(value) if value else {}
+        except TooDeep as exc:
+            raise invalid(path, depth_message(exc, "payload")) from None
         except orjson.JSONDecodeError:
             raise invalid(path, "JSON payload is not valid in passed event.") from None
     if isinstance(value, dict | list):
@@ -177,7 +182,10 @@ def parse_event(raw: Any, path: str) -> ClientEvent:
 
 def parse_batch(body: bytes, *, max_events: int) -> ClientBatch:
     try:
+        check_json_depth(body)
         data = orjson.loads(body)
+    except TooDeep as exc:
+        raise ValidationError({"body": [depth_message(exc)]}) from None
     except orjson.JSONDecodeError as exc:
         raise ValidationError({"body": [f"Malformed JSON: {exc}"]}) from None
     if not isinstance(data, dict):

@@ -25,6 +25,7 @@ from rest_framework.exceptions import ValidationError
 from accounts.api import int_query_param
 from accounts.models import Organization
 from annotation.models import Job, Project, Task
+from config.fields import STORE_RANGE_TEXT, in_store_range
 from exports.permissions import apply_permission_filter
 from exports.query import EXTENSIONS, FILTER_COLUMNS, FORMATS, ExportSpec
 
@@ -68,10 +69,14 @@ def parse_datetime(params: Any, name: str) -> datetime | None:
         return None
     try:
         value = isoparse(raw)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        seconds = value.timestamp()
     except (ValueError, OverflowError) as exc:
         raise ValidationError(f"Cannot parse '{name}' datetime parameter: {exc}") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
+    # Outside the event store's time range the export query itself would fail.
+    if not in_store_range(seconds):
+        raise ValidationError(f"'{name}' must be between {STORE_RANGE_TEXT}")
     return value.astimezone(UTC)
 
 

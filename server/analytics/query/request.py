@@ -9,7 +9,6 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from analytics.access import MAX_IDS_PER_FILTER
 from analytics.buckets import MAX_TIMESTAMP
 from analytics.errors import AnalyticsError
 from analytics.query.timegrid import DEFAULT_GRANULARITY, GRANULARITIES, TimeGrid, bucket_count, make_grid
+from config.fields import ascii_int, parse_iso_timestamp
 
 MAX_MEASURES = 50
 DEFAULT_PAGE_SIZE = 1000
@@ -66,13 +66,10 @@ def parse_time(raw: Any, name: str) -> float:
         if _NUMBER.match(text):
             value = float(text) / 1000
         else:
-            try:
-                moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-            except ValueError:
-                raise _error(
-                    f"{name} must be epoch milliseconds or an ISO-8601 time, got {raw!r}.", name
-                ) from None
-            value = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+            parsed = parse_iso_timestamp(text)
+            if parsed is None:
+                raise _error(f"{name} must be epoch milliseconds or an ISO-8601 time, got {raw!r}.", name)
+            value = parsed
     else:
         if not math.isfinite(raw):
             raise _error(f"{name} must be a finite number of epoch milliseconds.", name)
@@ -91,9 +88,10 @@ def _ids(raw: Any, name: str) -> tuple[int, ...]:
     ids = []
     for value in raw:
         text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else None
-        if text is None or not text.isdigit() or not 0 < int(text) < 2**64:
+        number = None if text is None else ascii_int(text, maximum=2**64 - 1)
+        if not number:
             raise _error(f"{path} must hold positive integer ids, got {value!r}.", path)
-        ids.append(int(text))
+        ids.append(number)
     return tuple(ids)
 
 
