@@ -1,0 +1,73 @@
+"""Schemathesis over every operation of the OpenAPI schema (`/api/schema/`), signed in with a token
+as the owner of an organization that has a project, a task and a job, through the real WSGI
+application: no answer is a server error, and every answer is one the schema documents (status
+code, content type, headers, body).
+
+Bounded: SCHEMA_FUZZ_EXAMPLES examples per operation (default 8), valid and invalid data, with
+Hypothesis derandomized so that a run is repeatable; raise it to search harder
+(`SCHEMA_FUZZ_EXAMPLES=200 pytest tests/test_api_schema_fuzz.py`).
+"""
+
+from __future__ import annotations
+
+import os
+
+import orjson
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from accounts.models import AccessToken
+from conftest import create_project_tree
+
+EXAMPLES = int(os.environ.get("SCHEMA_FUZZ_EXAMPLES", "8"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+def load_schema() -> schemathesis.BaseSchema:
+    """The schema `/api/schema/` serves, generated in process (collection may not use the database)."""
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    loaded = schemathesis.openapi.from_dict(orjson.loads(orjson.dumps(document)))
+    loaded.app = get_wsgi_application()
+    return loaded
+
+
+schema = load_schema()
+
+
+@pytest.fixture
+def credentials(org_api, clickhouse) -> dict[str, str]:
+    create_project_tree(org_api, tasks=1, jobs_per_task=1)
+    _, key = AccessToken.issue(org_api.user, "schemathesis")
+    return {"Authorization": f"Token {key}", "X-Organization": "acme"}
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_answers_as_documented(case, credentials):
+    headers = dict(credentials)
+    if case.headers and "X-Organization" in case.headers:
+        headers.pop("X-Organization")
+    case.call_and_validate(headers=headers, checks=CHECKS)
