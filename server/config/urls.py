@@ -1,7 +1,5 @@
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
-from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
@@ -16,20 +14,3 @@ urlpatterns = [
     path("", include("shipping.urls")),
     path("", include("dashboards.urls")),
 ]
-
-
-# Unknown routes under /api/ answer JSON as the API does; pages keep Django's HTML answers.
-def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Internal server error."}, status=500)
-    return defaults.server_error(request)
-
-
-handler404 = not_found
-handler500 = server_error
