@@ -7,15 +7,16 @@ STAMP := $(VENV)/.installed
 MANAGE := cd server && ../$(PY) manage.py
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+AS_POSTGRES := $(shell [ "$$(id -u)" -eq 0 ] && echo runuser -u postgres -- || echo sudo -u postgres)
 UI := components/dashboards-ui
 UI_BUNDLE := server/dashboards/static/dashboards/app.js
 
-.PHONY: run test install ui browser lint bench-shipping
+.PHONY: run test install ui browser postgres lint bench-shipping
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,postgres]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -38,6 +39,17 @@ browser:
 	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 	    chromium chromium-driver nginx-light)
 
+# PostgreSQL, the compose stack's database: the `relational` tests run on it as well as on SQLite
+# (tests/test_on_postgresql.py, at POSTGRES_TEST_URL). Installed from Debian where missing (the
+# postgres user then gets the password the default URL carries), started when stopped.
+postgres:
+	@command -v pg_ctlcluster >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql && \
+	  $(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start && \
+	  $(AS_POSTGRES) psql -qc "ALTER ROLE postgres PASSWORD 'postgres'"; }
+	@pg_isready -q -h 127.0.0.1 -p 5432 || \
+	  $(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+
 run: install ui
 	$(MANAGE) migrate --noinput
 	$(MANAGE) migrate_clickhouse
@@ -46,7 +58,7 @@ run: install ui
 	@echo "Serving on http://localhost:$${PORT:-8000} (API docs: /api/docs/)"
 	cd server && exec ../$(BIN)/gunicorn config.wsgi:application -c config/gunicorn.conf.py
 
-test: install ui browser
+test: install ui browser postgres
 	$(BIN)/ruff check server tests bench grafana
 	node --test components/client/
 	$(PY) -m pytest
