@@ -172,3 +172,10 @@ def test_dashboard_id_variables_take_only_ids(org_api, clickhouse):
         response = viewer.post(f"/analytics/api/d/all-events/panels/{panel_id}", body, format="json")
         assert response.status_code == 400, response.content[:300]
         assert next(iter(body)) in error_text(response)
+
+
+def test_unknown_api_routes_answer_json_404(org_api):
+    for path in ("/api/no-such-thing", "/api/analytics/nope/1", "/api/auth/tokens/%C2%84/"):
+        response = org_api.get(path)
+        assert response.status_code == 404, path
+        assert response["Content-Type"].startswith("application/json"), path
