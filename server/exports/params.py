@@ -3,7 +3,8 @@
 - org_id, project_id, task_id, job_id, user_id: integers (400 naming the parameter otherwise);
 - the permission filter (exports.permissions) forces and checks them;
 - `from` / `to`: ISO-8601 (a time without a zone is UTC); 400 "Cannot parse 'from' datetime
-  parameter: ..." when unparsable, 400 when `from` is after `to`;
+  parameter: ..." when unparsable, 400 outside the event store's range (1970..2106), 400 when
+  `from` is after `to`;
 - `from` defaults to the creation date of the narrowest object named that exists (job, task,
   project; with only an organization, the earliest of it and its projects and tasks), else the
   Unix epoch; `to` defaults to now;
