@@ -11,7 +11,7 @@ AS_POSTGRES := $(shell [ "$$(id -u)" -eq 0 ] && echo runuser -u postgres -- || e
 UI := components/dashboards-ui
 UI_BUNDLE := server/dashboards/static/dashboards/app.js
 
-.PHONY: run test install ui browser postgres lint bench-shipping
+.PHONY: run test install ui browser postgres dtlpy-client lint bench-shipping
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,17 @@ postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || \
 	  $(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 
+# Dataloop's SDK in a venv of its own (its pins are not the server's), for tests/test_dtlpy_client.py.
+DTLPY_VENV := .venv-dtlpy
+DTLPY_REQUIREMENTS := tests/clients/requirements-dtlpy.txt
+
+$(DTLPY_VENV)/.installed: $(DTLPY_REQUIREMENTS)
+	$(PYTHON) -m venv $(DTLPY_VENV)
+	$(DTLPY_VENV)/bin/pip install --quiet -r $(DTLPY_REQUIREMENTS)
+	touch $@
+
+dtlpy-client: $(DTLPY_VENV)/.installed
+
 run: install ui
 	$(MANAGE) migrate --noinput
 	$(MANAGE) migrate_clickhouse
@@ -58,7 +69,7 @@ run: install ui
 	@echo "Serving on http://localhost:$${PORT:-8000} (API docs: /api/docs/)"
 	cd server && exec ../$(BIN)/gunicorn config.wsgi:application -c config/gunicorn.conf.py
 
-test: install ui browser postgres
+test: install ui browser postgres dtlpy-client
 	$(BIN)/ruff check server tests bench grafana
 	node --test components/client/
 	$(PY) -m pytest

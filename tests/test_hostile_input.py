@@ -168,6 +168,8 @@ def test_dashboard_id_variables_take_only_ids(org_api, clickhouse):
         {"from": "0001-01-01T00:00:00Z"},
         {"from": str(10**20)},
         {"to": "9999-12-31T23:59:59-01:00"},
+        {"timezone": "Europe"},
+        {"timezone": "a" * 300},
     ):
         response = viewer.post(f"/analytics/api/d/all-events/panels/{panel_id}", body, format="json")
         assert response.status_code == 400, response.content[:300]
@@ -209,6 +211,7 @@ def test_dashboard_panel_bodies_never_get_a_server_error(org_api, clickhouse):
         optional={
             "from": times,
             "to": times,
+            "timezone": st.one_of(st.sampled_from(["utc", "Europe/Berlin", "Europe", "a" * 300]), st.text()),
             "variables": st.dictionaries(
                 st.sampled_from([*names, "org_ids", "nope"]), st.one_of(values, st.lists(values, max_size=3))
             ),

@@ -8,6 +8,7 @@ with `org_ids` forced to the viewer's organizations, and run with ClickHouse's
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+from zoneinfo import available_timezones
 
 from accounts.visibility import visible_org_ids
 from analytics.errors import AnalyticsError, not_found
@@ -77,6 +79,25 @@ class Selection:
     time_from: datetime
     time_to: datetime
     variables: dict[str, list[str]]
+    timezone: str = "utc"
+
+
+def read_timezone(value: Any) -> str:
+    """Grafana's dashboard timezone forms: `utc` or an IANA name (the page resolves `browser`)."""
+    text = str(value or "utc").strip()
+    if text.lower() == "utc":
+        return "utc"
+    # A lookup in the known names, not ZoneInfo(text): a directory ("Europe") or an overlong
+    # name makes that raise OSError.
+    if text not in _timezone_names():
+        message = f"Unknown timezone {text[:60]!r}: use utc or an IANA name."
+        raise AnalyticsError(message, field="timezone")
+    return text
+
+
+@functools.cache
+def _timezone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 def read_selection(dashboard: Mapping[str, Any], body: Mapping[str, Any]) -> Selection:
@@ -104,7 +125,7 @@ def read_selection(dashboard: Mapping[str, Any], body: Mapping[str, Any]) -> Sel
             raise AnalyticsError(
                 f"Values of {name} must be ids (positive integers) or {ALL}.", field=f"variables.{name}"
             )
-    return Selection(time_from, time_to, chosen)
+    return Selection(time_from, time_to, chosen, read_timezone(body.get("timezone")))
 
 
 def restriction_for(user: Any) -> OrgRestriction:
@@ -163,6 +184,7 @@ def _expand(
             variables=_variables(dashboard, selection),
             all_values=all_values(dashboard_variables(dashboard)),
             restriction=restriction,
+            timezone=selection.timezone,
         )
     except NothingVisible:
         return None
@@ -187,7 +209,17 @@ def run_panel(
         min_interval=panel.get("interval"),
     )
     sql = _expand(dashboard, panel["targets"][0]["rawSql"], selection, restriction, interval)
-    return {"columns": [], "rows": []} if sql is None else _run(sql, restriction)
+    result = {"columns": [], "rows": []} if sql is None else _run(sql, restriction)
+    # What the rows mean: the page draws the axis over the range the server used, cut in the
+    # panel's interval, and says why a panel is empty.
+    result["meta"] = {
+        "from": int(selection.time_from.timestamp() * 1000),
+        "to": int(selection.time_to.timestamp() * 1000),
+        "interval_s": interval,
+        "timezone": selection.timezone,
+        "no_organization": sql is None,
+    }
+    return result
 
 
 def variable_options(
