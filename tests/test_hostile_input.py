@@ -236,3 +236,30 @@ def test_dashboard_panel_bodies_never_get_a_server_error(org_api, clickhouse):
             assert response["Content-Type"].startswith("application/json")
 
     check()
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        ("1", 0),
+        ("[]", 1),
+        ('{"a": [1, {"b": []}]}', 4),
+        ('[[], [[]], [[[]]], {"x": {"y": {"z": 1}}}]', 4),
+        ('["[[[[[[[[", "\\"]]]]", {"k[": "{{{{"}]', 2),
+        (nested_text(9), 9),
+    ],
+)
+def test_the_depth_check_counts_levels_outside_strings(text, depth):
+    from config.parsers import TooDeep, check_json_depth
+
+    check_json_depth(text, limit=depth)  # exactly at the limit: accepted
+    if depth:
+        with pytest.raises(TooDeep, match="nested deeper than"):
+            check_json_depth(text, limit=depth - 1)
+
+
+def test_unbalanced_brackets_are_refused_without_parsing():
+    from config.parsers import TooDeep, check_json_depth
+
+    with pytest.raises(TooDeep, match="do not balance"):
+        check_json_depth("[" * 70 + "]" * 10, limit=60)

@@ -33,7 +33,7 @@ def check_json_depth(text: bytes | str, limit: int | None = None) -> None:
     API_MAX_JSON_DEPTH); `{"a": [1]}` is 2 levels deep. Malformed JSON is left to the parser
     unless its brackets cannot balance."""
     limit = settings.API_MAX_JSON_DEPTH if limit is None else limit
-    data = text.encode() if isinstance(text, str) else text
+    data = text.encode(errors="surrogatepass") if isinstance(text, str) else text
     if data.count(b"[") + data.count(b"{") <= limit:
         return
     brackets = _STRING.sub(b"", data).translate(_SAME_BRACKETS, _NOT_BRACKETS)
