@@ -41,10 +41,13 @@ CHECKS = [
 ]
 
 
-def load_schema() -> schemathesis.BaseSchema:
+def schema_document() -> dict:
     """The schema `/api/schema/` serves, generated in process (collection may not use the database)."""
-    document = SchemaGenerator().get_schema(request=None, public=True)
-    loaded = schemathesis.openapi.from_dict(orjson.loads(orjson.dumps(document)))
+    return orjson.loads(orjson.dumps(SchemaGenerator().get_schema(request=None, public=True)))
+
+
+def load_schema() -> schemathesis.BaseSchema:
+    loaded = schemathesis.openapi.from_dict(schema_document())
     loaded.app = get_wsgi_application()
     return loaded
 
@@ -97,3 +100,28 @@ def test_both_export_flows_answer_as_documented(credentials, file_format):
     assert call("/api/events", "GET", **classic).status_code == 201
     download = call("/api/events", "GET", **classic, action="download")
     assert download.headers["content-type"] == [CONTENT_TYPES[file_format]]
+
+
+def test_every_operation_documents_its_errors_and_media_types():
+    document = schema_document()
+    operations = [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+    assert len(operations) > 50
+    for path, method, operation in operations:
+        responses = operation["responses"]
+        for code in ("400", "404"):
+            assert "application/json" in responses[code].get("content", {}), (method, path, code)
+        assert any(code < "300" for code in responses), (method, path)
+        for code, answer in responses.items():
+            if code >= "400":
+                assert answer.get("content"), (method, path, code)
+    download = {
+        media_type
+        for path in ("/api/events/download/", "/api/events")
+        for media_type in document["paths"][path]["get"]["responses"]["200"]["content"]
+    }
+    assert download == set(CONTENT_TYPES.values())
