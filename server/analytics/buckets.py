@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from config import fields as store_range
+
 ROLLUP_SECONDS = 300
 BUCKET_SECONDS: dict[str, int] = {"5m": 300, "1h": 3600, "1d": 86_400, "1w": 604_800}
 # Weeks start on Monday: 1970-01-05T00:00:00Z is the first Monday after the epoch.
@@ -17,7 +19,7 @@ _ORIGIN = {"1w": 4 * 86_400}
 # `auto` picks the smallest bucket that gives at most this many points (a readable chart).
 AUTO_TARGET_BUCKETS = 400
 # DateTime('UTC') in ClickHouse ends in 2106; keep room for snapping the end up by a week.
-MAX_TIMESTAMP = 2**32 - 1 - 2 * 604_800
+MAX_TIMESTAMP = store_range.MAX_TIMESTAMP - 2 * 604_800
 
 
 @dataclass(frozen=True)
