@@ -119,15 +119,16 @@ def test_brackets_inside_strings_do_not_count_as_depth(org_api, clickhouse, sett
     assert response.status_code == 201, response.content
 
 
-@pytest.mark.parametrize("depth", [1_000, 10_000])
-def test_client_event_payloads_nested_too_deep_name_the_body(org_api, clickhouse, depth):
+@pytest.mark.parametrize(("depth", "named"), [(1_000, "events[0].payload"), (10_000, "body")])
+def test_client_event_payloads_nested_too_deep_get_400(org_api, clickhouse, depth, named):
+    # 1,000 levels parse (orjson stops at 1,024) and the payload is refused by name; 10,000 do not.
     text = (
         '{"timestamp": "' + now_iso() + '", "events": [{"scope": "click:element", '
         '"timestamp": "' + now_iso() + '", "payload": ' + nested_text(depth) + "}]}"
     )
     response = org_api.post("/api/events", text, content_type="application/json")
-    assert response.status_code == 400, response.content[:300]
-    assert "nested deeper than" in error_text(response)
+    assert_names(response, 400, named)
+    assert "deep" in error_text(response) or "depth" in error_text(response)
 
 
 def test_a_payload_string_nested_too_deep_names_the_event(org_api, clickhouse, settings):
