@@ -29,7 +29,8 @@ from exports.worker import run_pending
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "dashboards"
-SIZE = DemoSize(days=5, annotators=3, projects=2, tasks_per_project=2, jobs_per_task=2, frames_per_job=25)
+# Two projects (the second opens on day 2), so that choosing one narrows the task list.
+SIZE = DemoSize(days=5, annotators=3, projects=2, jobs_per_task=2, frames_per_job=100)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts import tokens
+from events.clock import ClockDateTimeField
 
 SLUG_VALIDATOR = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
@@ -33,8 +34,8 @@ class Organization(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_date = models.DateTimeField(auto_now_add=True)
-    updated_date = models.DateTimeField(auto_now=True)
+    created_date = ClockDateTimeField(auto_now_add=True)
+    updated_date = ClockDateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["id"]
@@ -53,7 +54,7 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="members")
     role = models.CharField(max_length=16, choices=Role.choices)
-    joined_date = models.DateTimeField(auto_now_add=True)
+    joined_date = ClockDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
@@ -94,8 +95,8 @@ class AccessToken(models.Model):
     name = models.CharField(max_length=256)
     prefix = models.CharField(max_length=TOKEN_PREFIX_LENGTH)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_date = models.DateTimeField(auto_now_add=True)
-    updated_date = models.DateTimeField(auto_now=True)
+    created_date = ClockDateTimeField(auto_now_add=True)
+    updated_date = ClockDateTimeField(auto_now=True)
     last_used_date = models.DateTimeField(null=True, blank=True)
     expiry_date = models.DateTimeField(null=True, blank=True)
     revoked = models.BooleanField(default=False)

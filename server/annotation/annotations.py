@@ -13,7 +13,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Model, Q
-from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from annotation.models import (
@@ -25,6 +24,7 @@ from annotation.models import (
     LabeledTrack,
     ShapeType,
 )
+from events import clock
 
 KINDS: dict[str, type[Model]] = {"tags": LabeledTag, "shapes": LabeledShape, "tracks": LabeledTrack}
 ACTIONS = ("create", "update", "delete")
@@ -399,7 +399,7 @@ class JobAnnotations:
     ) -> dict[str, list[Model]]:
         errors = Errors()
         updated: dict[str, list[Model]] = {}
-        now = timezone.now()
+        now = clock.now()
         for kind, items in parsed.items():
             for index, item in enumerate(items):
                 obj = found[kind][item["id"]]
@@ -436,7 +436,7 @@ class JobAnnotations:
     def _touch(self) -> None:
         # A queryset update: no model signals, so an annotation save is not an "update:job".
         Job.objects.filter(pk=self.job.pk).update(
-            annotations_version=F("annotations_version") + 1, updated_date=timezone.now()
+            annotations_version=F("annotations_version") + 1, updated_date=clock.now()
         )
 
     def _version(self) -> int:

@@ -16,11 +16,12 @@ from django.conf import settings
 from django.db import models
 
 from accounts.models import Organization
+from events.clock import ClockDateTimeField
 
 
 class TimestampedModel(models.Model):
-    created_date = models.DateTimeField(auto_now_add=True)
-    updated_date = models.DateTimeField(auto_now=True)
+    created_date = ClockDateTimeField(auto_now_add=True)
+    updated_date = ClockDateTimeField(auto_now=True)
 
     class Meta:
         abstract = True

@@ -1,10 +1,28 @@
-"""Typed readers for environment variables: every setting is read through one of these."""
+"""Typed readers for environment variables: every setting is read through one of these. A bad
+value raises SettingError naming the variable; the entry points (manage.py, gunicorn's config)
+turn it into one line on stderr and exit status 2 instead of a traceback."""
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.core.exceptions import ImproperlyConfigured
+
+
+class SettingError(ImproperlyConfigured):
+    """An environment variable with a value the server cannot use."""
+
+
+@contextmanager
+def exit_on_setting_error() -> Iterator[None]:
+    try:
+        yield
+    except SettingError as exc:
+        print(f"Invalid setting: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def env_str(name: str, default: str) -> str:
@@ -19,11 +37,11 @@ def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int
     try:
         value = int(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+        raise SettingError(f"{name} must be an integer, got {raw!r}") from None
     if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name} must be >= {minimum}, got {value}")
+        raise SettingError(f"{name} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
-        raise ImproperlyConfigured(f"{name} must be <= {maximum}, got {value}")
+        raise SettingError(f"{name} must be <= {maximum}, got {value}")
     return value
 
 
@@ -34,9 +52,9 @@ def env_float(name: str, default: float, *, minimum: float | None = None) -> flo
     try:
         value = float(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+        raise SettingError(f"{name} must be a number, got {raw!r}") from None
     if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name} must be >= {minimum}, got {value}")
+        raise SettingError(f"{name} must be >= {minimum}, got {value}")
     return value
 
 
@@ -52,7 +70,7 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if raw.lower() in _FALSE:
         return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+    raise SettingError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -60,6 +78,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (compared case-insensitively; returned as spelled in `choices`)."""
+    raw = env_str(name, default)
+    for choice in choices:
+        if raw.upper() == choice.upper():
+            return choice
+    raise SettingError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
 
 
 def env_timezone(name: str, default: str) -> str:
@@ -70,7 +97,7 @@ def env_timezone(name: str, default: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ImproperlyConfigured(
+        raise SettingError(
             f"{name} must be UTC or an IANA timezone name such as Europe/Berlin, got {value!r}"
         ) from None
     return value

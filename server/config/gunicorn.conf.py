@@ -1,13 +1,24 @@
 """gunicorn settings. Embedded mode: one process with threads, because only one process may open
-the chDB directory. With a ClickHouse server, WEB_WORKERS may be raised."""
+the chDB directory. With a ClickHouse server, WEB_WORKERS may be raised.
+
+The values come from config/settings.py, which is loaded (and so every setting validated) before
+gunicorn starts: a bad value stops it with one line naming the variable."""
 
 import os
+import sys
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_WORKERS", "1"))
-threads = int(os.environ.get("WEB_THREADS", "8"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from config.env import exit_on_setting_error
+
+with exit_on_setting_error():
+    from config import settings
+
+bind = f"{settings.HOST}:{settings.PORT}"
+workers = settings.WEB_WORKERS
+threads = settings.WEB_THREADS
 worker_class = "gthread"
-timeout = int(os.environ.get("WEB_TIMEOUT", "120"))
+timeout = settings.WEB_TIMEOUT
 graceful_timeout = 30
 accesslog = "-"
 chdir = os.path.join(os.path.dirname(__file__), "..")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_float, env_int, env_list, env_str, env_timezone
+from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_timezone
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 SERVER_DIR = REPO_DIR / "server"
@@ -23,6 +23,13 @@ ACCESS_TOKEN_SIGNING_KEY = env_str("ANALYTICS_TOKEN_SIGNING_KEY", SECRET_KEY)
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["*"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+# --- Web server (read by config/gunicorn.conf.py, so `manage.py check` validates them too) -----
+HOST = env_str("HOST", "0.0.0.0")
+PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
+WEB_WORKERS = env_int("WEB_WORKERS", 1, minimum=1)
+WEB_THREADS = env_int("WEB_THREADS", 8, minimum=1)
+WEB_TIMEOUT = env_int("WEB_TIMEOUT", 120, minimum=1)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -162,7 +169,7 @@ CLICKHOUSE_CLUSTER = env_str("CLICKHOUSE_CLUSTER", "")
 # --- Shipping ----------------------------------------------------------------------------
 SPOOL_PATH = Path(env_str("SPOOL_PATH", str(DATA_DIR / "spool.sqlite3")))
 # FULL survives power loss; NORMAL survives a crash of the process only.
-SPOOL_SYNCHRONOUS = env_str("SPOOL_SYNCHRONOUS", "FULL").upper()
+SPOOL_SYNCHRONOUS = env_choice("SPOOL_SYNCHRONOUS", "FULL", ("FULL", "NORMAL"))
 SHIP_BATCH_SIZE = env_int("SHIP_BATCH_SIZE", 10_000, minimum=1)
 # ... and at most this many bytes (a single larger request still goes whole).
 SHIP_BATCH_MAX_BYTES = env_int("SHIP_BATCH_MAX_BYTES", 32 * 1024 * 1024, minimum=1024)
@@ -233,11 +240,15 @@ EXPORT_HEARTBEAT_SECONDS = env_float("EXPORT_HEARTBEAT_SECONDS", 5.0, minimum=0.
 EXPORT_STALE_SECONDS = env_float("EXPORT_STALE_SECONDS", 60.0, minimum=1)
 EXPORT_MAX_ATTEMPTS = env_int("EXPORT_MAX_ATTEMPTS", 3, minimum=1)
 
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": LOG_LEVEL,
+    },
     "loggers": {"django.request": {"level": "ERROR"}},
 }
