@@ -7,10 +7,11 @@ STAMP := $(VENV)/.installed
 MANAGE := cd server && ../$(PY) manage.py
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+AS_POSTGRES := $(shell [ "$$(id -u)" -eq 0 ] && echo runuser -u postgres -- || echo sudo -u postgres)
 UI := components/dashboards-ui
 UI_BUNDLE := server/dashboards/static/dashboards/app.js
 
-.PHONY: run test install ui browser dtlpy-client lint bench-shipping
+.PHONY: run test install ui browser postgres dtlpy-client lint bench-shipping
 
 # Each step of `make run` says what it does before doing it.
 STEP = @printf '\n\033[1m==> %s\033[0m\n'
@@ -27,12 +28,12 @@ $(STAMP): pyproject.toml
 	@if $(PYTHON) -m pip --python $(PY) install --disable-pip-version-check --quiet $(UV_SPEC) 2>/dev/null || \
 	    { $(PY) -m ensurepip --default-pip >/dev/null && \
 	      $(BIN)/pip install --disable-pip-version-check --quiet $(UV_SPEC); }; then \
-	  $(PY) -m uv pip install --python $(PY) --offline -e '.[dev]' pip || \
-	  { echo "not all of it in uv's cache: downloading"; $(PY) -m uv pip install --python $(PY) -e '.[dev]' pip; }; \
+	  $(PY) -m uv pip install --python $(PY) --offline -e '.[dev,postgres]' pip || \
+	  { echo "not all of it in uv's cache: downloading"; $(PY) -m uv pip install --python $(PY) -e '.[dev,postgres]' pip; }; \
 	else \
 	  echo "uv unavailable: installing with pip (slower)"; \
 	  { test -x $(BIN)/pip || $(PY) -m ensurepip --default-pip >/dev/null; } && \
-	  $(BIN)/pip install --disable-pip-version-check --progress-bar off -e '.[dev]'; \
+	  $(BIN)/pip install --disable-pip-version-check --progress-bar off -e '.[dev,postgres]'; \
 	fi
 	touch $(STAMP)
 
@@ -59,6 +60,17 @@ browser:
 	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 	    chromium chromium-driver nginx-light curl)
 
+# PostgreSQL, the compose stack's database: the `relational` tests run on it as well as on SQLite
+# (tests/test_on_postgresql.py, at POSTGRES_TEST_URL). Installed from Debian where missing (the
+# postgres user then gets the password the default URL carries), started when stopped.
+postgres:
+	@command -v pg_ctlcluster >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql && \
+	  $(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start && \
+	  $(AS_POSTGRES) psql -qc "ALTER ROLE postgres PASSWORD 'postgres'"; }
+	@pg_isready -q -h 127.0.0.1 -p 5432 || \
+	  $(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+
 # Dataloop's SDK in a venv of its own (its pins are not the server's), for tests/test_dtlpy_client.py.
 DTLPY_VENV := .venv-dtlpy
 DTLPY_REQUIREMENTS := tests/clients/requirements-dtlpy.txt
@@ -83,7 +95,7 @@ run: install ui
 	$(STEP) "Starting the server: http://localhost:$${PORT:-8000}/analytics/ (API docs: /api/docs/)"
 	cd server && exec ../$(BIN)/gunicorn config.wsgi:application -c config/gunicorn.conf.py
 
-test: install ui browser dtlpy-client
+test: install ui browser postgres dtlpy-client
 	$(BIN)/ruff check server tests bench grafana
 	node --test components/client/
 	$(PY) -m pytest

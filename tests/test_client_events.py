@@ -371,7 +371,9 @@ def test_a_client_clock_beyond_the_skew_limit_is_refused(org_api, settings):
 
 @pytest.mark.parametrize("as_text", [False, True])
 def test_a_payload_nested_deeper_than_the_limit_gets_400_not_500(org_api, as_text):
-    from events.client_batch import MAX_PAYLOAD_DEPTH
+    from django.conf import settings
+
+    MAX_PAYLOAD_DEPTH = settings.API_MAX_JSON_DEPTH
 
     def send(depth: int, **headers):
         # Written by hand: JSON encoders (the test client's too) stop long before 1,000 levels.

@@ -61,6 +61,7 @@ def obj_ids(path: str) -> list[int]:
     return [int(row["obj_id"]) for row in csv.DictReader(io.StringIO(Path(path).read_text(), newline=""))]
 
 
+@pytest.mark.relational
 def test_claims_are_exclusive_and_in_creation_order(user, clickhouse):
     first, second = queue_job(user), queue_job(user)
     claimed = worker.claim_next()
@@ -108,6 +109,7 @@ def test_an_export_interrupted_by_a_restart_runs_again_and_finishes(user, clickh
     assert not service.part_path(job, dead_claim).exists() and Path(job.file_path).exists()
 
 
+@pytest.mark.relational
 def test_a_job_interrupted_too_often_fails(user, clickhouse):
     job = queue_job(user)
     ExportJob.objects.filter(pk=job.pk).update(
@@ -120,6 +122,7 @@ def test_a_job_interrupted_too_often_fails(user, clickhouse):
     assert job.status == ExportStatus.FAILED and "interrupted" in job.error and job.expiry_date is not None
 
 
+@pytest.mark.relational
 def test_a_worker_that_lost_its_claim_cannot_finish_the_job(user, clickhouse):
     insert(clickhouse, 3)
     job = queue_job(user)

@@ -13,22 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import ingest_crash
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_DATABASE = "i12_shipping_crash"
-
-
-def fresh_postgres_database() -> str | None:
-    """A new, empty database on the local PostgreSQL, or None where there is none."""
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_DATABASE}")
-    except Exception:
-        return None
-    return f"postgres://postgres@127.0.0.1:5432/{PG_DATABASE}"
+from postgres import scratch_database
 
 
 def check(figures: dict, capsys: pytest.CaptureFixture) -> None:
@@ -51,7 +36,5 @@ def test_sigkill_during_keyed_ingest_loses_nothing_and_stores_nothing_twice_sqli
 
 @pytest.mark.slow
 def test_sigkill_during_keyed_ingest_loses_nothing_and_stores_nothing_twice_postgresql(capsys):
-    database_url = fresh_postgres_database()
-    if database_url is None:
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    check(ingest_crash.run(kills=12, clients=4, events=20, seed=13, database_url=database_url), capsys)
+    with scratch_database("test_ingest_crash") as database_url:
+        check(ingest_crash.run(kills=12, clients=4, events=20, seed=13, database_url=database_url), capsys)

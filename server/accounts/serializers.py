@@ -36,7 +36,7 @@ class UserRefField(serializers.Field):
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, bool) or not isinstance(data, int | str) or data == "":
             self.fail("invalid")
-        if isinstance(data, int) or data.isdigit():
+        if isinstance(data, int) or (data.isascii() and data.isdigit()):
             user = User.objects.filter(pk=int(data)).first() if 0 < int(data) <= ID_MAX else None
         else:
             user = User.objects.filter(username=data).first()

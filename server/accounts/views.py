@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.db.models import Q, QuerySet
 from django.middleware.csrf import get_token
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -174,6 +175,7 @@ class RegisterView(APIView):
     permission_classes = [permissions.AllowAny]
     serializer_class = RegisterSerializer
 
+    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
     def post(self, request: Any) -> Response:
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -196,6 +198,10 @@ class LoginView(APIView):
     permission_classes = [permissions.AllowAny]
     serializer_class = LoginSerializer
 
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: UserSerializer, 401: OpenApiResponse(description="Wrong username or password")},
+    )
     def post(self, request: Any) -> Response:
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -213,6 +219,7 @@ class LogoutView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(request=None, responses={204: None})
     def post(self, request: Any) -> Response:
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)

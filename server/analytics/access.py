@@ -24,6 +24,7 @@ from accounts.models import Membership
 from accounts.visibility import ADMIN_ROLES, is_superuser, roles_by_org, visible_org_ids
 from analytics.errors import AnalyticsError, forbidden, not_found
 from analytics.selectors import Scope
+from config.fields import MAX_DB_ID, ascii_int
 
 MAX_IDS_PER_FILTER = 1000
 
@@ -35,9 +36,10 @@ def id_list(params: Any, name: str) -> tuple[int, ...]:
         raise AnalyticsError(f"At most {MAX_IDS_PER_FILTER} values of {name} per request.", field=name)
     ids = []
     for raw in raw_values:
-        if not raw.isdigit() or int(raw) == 0 or int(raw) >= 2**64:
+        value = ascii_int(raw, maximum=2**64 - 1)
+        if not value:
             raise AnalyticsError(f"{name} must be a positive integer id, got {raw!r}.", field=name)
-        ids.append(int(raw))
+        ids.append(value)
     return tuple(sorted(set(ids)))
 
 
@@ -101,9 +103,11 @@ class UserAccess:
 def resolve_user(request: Any, raw: str) -> int:
     if raw == "me":
         return request.user.pk
-    if not raw.isdigit() or int(raw) == 0:
+    # User ids are 64-bit signed in the database: a larger one is malformed, not unknown.
+    value = ascii_int(raw, maximum=MAX_DB_ID)
+    if not value:
         raise AnalyticsError(f"The user must be a positive integer id or 'me', got {raw!r}.", field="user")
-    return int(raw)
+    return value
 
 
 def user_access(request: Any, raw_user: str) -> UserAccess:

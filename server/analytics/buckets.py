@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from analytics.grid import Grid, day_grid
 from analytics.grid import bucket_count as _count
+from config import fields as store_range
 
 __all__ = ["BUCKET_SECONDS", "Grid", "bucket_count", "choose_bucket", "day_grid", "make_grid"]
 
@@ -14,7 +15,7 @@ BUCKET_SECONDS: dict[str, int] = {"5m": 300, "1h": 3600, "1d": 86_400, "1w": 604
 # `auto` picks the smallest bucket that gives at most this many points (a readable chart).
 AUTO_TARGET_BUCKETS = 400
 # DateTime('UTC') in ClickHouse ends in 2106; keep room for snapping the end up by a week.
-MAX_TIMESTAMP = 2**32 - 1 - 2 * 604_800
+MAX_TIMESTAMP = store_range.MAX_TIMESTAMP - 2 * 604_800
 
 
 def bucket_count(start: float, end: float, name: str) -> int:

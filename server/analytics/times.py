@@ -1,5 +1,5 @@
 """The one time parser and formatter of the read path (KPI/metric API, query API, built-in
-dashboards, per-user summary), all in UTC.
+dashboards, per-user summary), all in UTC, on config.fields' strict ISO-8601 reader.
 
 Each surface accepts its own forms (epoch seconds in the KPI API, epoch milliseconds in the query
 API and the dashboards, Grafana's `now-7d`) and words its own 400; the parsing itself is here:
@@ -9,6 +9,8 @@ API and the dashboards, Grafana's `now-7d`) and words its own 400; the parsing i
 from __future__ import annotations
 
 from datetime import UTC, datetime
+
+from config.fields import parse_iso_timestamp
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -25,23 +27,23 @@ def parse_iso(text: str) -> datetime:
     return as_utc(datetime.fromisoformat(text))
 
 
-def parse_instant(raw: str | float, *, epoch_unit: float) -> float:
-    """A number or a numeric string (epoch time in units of `epoch_unit` seconds: 1 or 0.001) or
+def parse_instant(raw: str | float, *, per_second: int) -> float:
+    """A number or a numeric string (epoch time in units of 1/`per_second` seconds: 1 or 1000) or
     an ISO-8601 string -> epoch seconds. ValueError for anything else; the caller checks the
     range (NaN and infinities fail any range check)."""
     if isinstance(raw, bool):
         raise ValueError(f"not a time: {raw!r}")
     if isinstance(raw, int | float):
-        return raw * epoch_unit
+        return raw / per_second
     text = str(raw).strip()
     try:
-        return float(text) * epoch_unit
+        return float(text) / per_second
     except ValueError:
         pass
-    try:
-        return parse_iso(text).timestamp()
-    except OverflowError:
-        raise ValueError(f"out of range: {text!r}") from None
+    seconds = parse_iso_timestamp(text)
+    if seconds is None:
+        raise ValueError(f"not a time: {text[:40]!r}")
+    return seconds
 
 
 def iso_z(ts: float) -> str:

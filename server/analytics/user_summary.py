@@ -21,6 +21,7 @@ from analytics.buckets import day_grid
 from analytics.errors import AnalyticsError
 from analytics.registry import JOB_STATE_KEYS, KPIS
 from analytics.selectors import Scope, key_totals, metric_rows
+from config.fields import ascii_int
 
 MAX_DAYS = 90
 DEFAULT_DAYS = 30
@@ -65,14 +66,22 @@ class Period:
         }
 
 
+# Days the event store can hold (DateTime('UTC') runs from 1970 to 2106).
+FIRST_DATE = date(1970, 1, 1)
+LAST_DATE = date(2106, 1, 1)
+
+
 def _date(params: Any, name: str) -> date | None:
     raw = params.get(name)
     if raw in (None, ""):
         return None
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise AnalyticsError(f"{name} must be a date like 2026-03-01, got {raw!r}.", field=name) from None
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise AnalyticsError(f"{name} must be between {FIRST_DATE} and {LAST_DATE}.", field=name)
+    return value
 
 
 def parse_period(params: Any, today: date) -> Period:
@@ -102,9 +111,9 @@ def parse_period(params: Any, today: date) -> Period:
         return Period(start, end)
     days = DEFAULT_DAYS
     if raw_days not in (None, ""):
-        if not str(raw_days).isdigit() or not 1 <= int(raw_days) <= MAX_DAYS:
+        days = ascii_int(str(raw_days), maximum=MAX_DAYS) or 0
+        if days < 1:
             raise AnalyticsError(f"days must be an integer from 1 to {MAX_DAYS}.", field="days")
-        days = int(raw_days)
     return Period(tomorrow - timedelta(days=days), tomorrow)
 
 

@@ -25,6 +25,7 @@ from analytics.selectors import freshness, user_raw_events
 from analytics.times import parse_instant
 from analytics.user_summary import parse_period, user_summary
 from analytics.values import kpi_values, metric_values, range_warnings
+from config.fields import ascii_int
 
 DEFAULT_RANGE_SECONDS = 7 * 86_400
 
@@ -87,7 +88,7 @@ def timestamp_param(request: Request, name: str, default: float) -> float:
     if raw in (None, ""):
         return default
     try:
-        value = parse_instant(raw, epoch_unit=1)
+        value = parse_instant(raw, per_second=1)
     except ValueError:
         raise AnalyticsError(
             f"{name} must be epoch seconds or an ISO-8601 time, got {raw!r}.", field=name
@@ -382,9 +383,9 @@ class UserRawEventsView(AnalyticsAPIView):
     )
     def get(self, request: Request, user: str) -> Response:
         raw_limit = request.query_params.get("limit") or str(DEFAULT_RAW_LIMIT)
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_RAW_LIMIT:
+        limit = ascii_int(raw_limit, maximum=MAX_RAW_LIMIT) or 0
+        if limit < 1:
             raise AnalyticsError(f"limit must be an integer from 1 to {MAX_RAW_LIMIT}.", field="limit")
-        limit = int(raw_limit)
         cursor = request.query_params.get("cursor")
         after = decode_cursor(cursor) if cursor else None
         period = parse_period(request.query_params, today_utc())

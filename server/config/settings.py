@@ -127,7 +127,13 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.permissions.OrganizationContext",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies are refused past API_MAX_JSON_DEPTH levels before any parser descends.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "events.exceptions.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
@@ -180,6 +186,12 @@ VECTOR_URL = env_str("VECTOR_URL", "")
 VECTOR_TIMEOUT_SECONDS = env_float("VECTOR_TIMEOUT_SECONDS", 30.0, minimum=0.1)
 # The server process ships its own spool; off for processes that only write (e.g. a CLI).
 SHIPPING_ENABLED = env_bool("SHIPPING_ENABLED", True)
+
+# --- Request bodies --------------------------------------------------------------------
+# Deepest nesting of objects and arrays an API JSON body, or a client event's payload, may have:
+# deeper bodies get 400 before parsing (a recursive parser would fail on them), deeper payloads a 400
+# naming the event. At most 200: orjson, which writes payloads back out, stops at 254 levels.
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 64, minimum=8, maximum=200)
 
 # --- Client events ---------------------------------------------------------------------
 # 96 months: with monthly partitions, accepted events plus today's span at most 98 partitions.

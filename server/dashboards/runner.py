@@ -8,6 +8,7 @@ with `org_ids` forced to the viewer's organizations, and run with ClickHouse's
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,11 +16,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from accounts.visibility import visible_org_ids
 from analytics.errors import AnalyticsError, not_found
-from analytics.times import parse_iso
+from config.fields import ascii_int, from_timestamp, parse_iso_timestamp
 from dashboards.macros import (
     ALL,
     ORG_VARIABLE,
@@ -38,25 +39,39 @@ from store.client import database_name, get_client
 MAX_ROWS = 5000
 MAX_RANGE = timedelta(days=400)
 QUERY_SETTINGS = {"max_execution_time": 30, "max_result_rows": MAX_ROWS, "result_overflow_mode": "break"}
-_RELATIVE = re.compile(r"^now(?:-(\d+)([smhdwMy]))?$")
+_RELATIVE = re.compile(r"^now(?:-([0-9]{1,12})([smhdwMy]))?$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 2_592_000, "y": 31_536_000}
 
 
 def parse_time(value: Any, field: str) -> datetime:
-    """Grafana's time range forms: `now`, `now-7d` (s m h d w M y), epoch milliseconds, ISO-8601."""
+    """Grafana's time range forms: `now`, `now-7d` (s m h d w M y), epoch milliseconds, ISO-8601;
+    400 naming the field when unreadable or outside the event store's range."""
     text = str(value).strip()
     match = _RELATIVE.match(text)
+    milliseconds = ascii_int(text)
     if match:
         amount, unit = match.groups()
-        return now() - timedelta(seconds=int(amount) * _UNITS[unit] if amount else 0)
-    if text.isdigit():
-        return datetime.fromtimestamp(int(text) / 1000, UTC)
-    try:
-        return parse_iso(text)
-    except (ValueError, OverflowError):
-        raise AnalyticsError(
-            f"Cannot read {field} {text[:40]!r}: use now, now-7d, epoch ms or ISO-8601.", field=field
-        ) from None
+        seconds: float | None = now().timestamp() - (int(amount) * _UNITS[unit] if amount else 0)
+    elif milliseconds is not None:
+        seconds = milliseconds / 1000
+    else:
+        seconds = parse_iso_timestamp(text)
+        if seconds is None:
+            raise AnalyticsError(
+                f"Cannot read {field} {text[:40]!r}: use now, now-7d, epoch ms or ISO-8601.", field=field
+            )
+    moment = from_timestamp(seconds)
+    if moment is None:
+        raise AnalyticsError(f"{field} must be between 1970 and 2106.", field=field)
+    return moment
+
+
+# The custom all value of id variables (grafana/generator): their values are ids.
+ID_ALL = "-1"
+
+
+def _is_id(value: str) -> bool:
+    return value == ALL or bool(ascii_int(value, maximum=2**64 - 1))
 
 
 @dataclass(frozen=True)
@@ -72,12 +87,17 @@ def read_timezone(value: Any) -> str:
     text = str(value or "utc").strip()
     if text.lower() == "utc":
         return "utc"
-    try:
-        ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
+    # A lookup in the known names, not ZoneInfo(text): a directory ("Europe") or an overlong
+    # name makes that raise OSError.
+    if text not in _timezone_names():
         message = f"Unknown timezone {text[:60]!r}: use utc or an IANA name."
-        raise AnalyticsError(message, field="timezone") from None
+        raise AnalyticsError(message, field="timezone")
     return text
+
+
+@functools.cache
+def _timezone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 def read_selection(dashboard: Mapping[str, Any], body: Mapping[str, Any]) -> Selection:
@@ -90,7 +110,7 @@ def read_selection(dashboard: Mapping[str, Any], body: Mapping[str, Any]) -> Sel
     raw = body.get("variables") or {}
     if not isinstance(raw, dict):
         raise AnalyticsError("variables must be an object of name -> list of values.", field="variables")
-    known = {v.name for v in dashboard_variables(dashboard) if v.name != ORG_VARIABLE}
+    known = {v.name: v for v in dashboard_variables(dashboard) if v.name != ORG_VARIABLE}
     chosen: dict[str, list[str]] = {}
     for name, values in raw.items():
         if name not in known:
@@ -100,6 +120,11 @@ def read_selection(dashboard: Mapping[str, Any], body: Mapping[str, Any]) -> Sel
         if not all(isinstance(v, str | int) for v in values) or len(values) > 200:
             raise AnalyticsError("Variable values must be a list of strings.", field=f"variables.{name}")
         chosen[name] = [str(v) for v in values]
+        if known[name].all_value == ID_ALL and not all(_is_id(v) for v in chosen[name]):
+            # Compared with UInt64 columns: anything else would fail inside ClickHouse.
+            raise AnalyticsError(
+                f"Values of {name} must be ids (positive integers) or {ALL}.", field=f"variables.{name}"
+            )
     return Selection(time_from, time_to, chosen, read_timezone(body.get("timezone")))
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 
@@ -143,14 +144,16 @@ def _payload(value: Any, path: str) -> Any:
             return value  # JSON text of a scalar: kept as before
     elif not isinstance(value, dict | list):
         raise invalid(path, "Expected a JSON string or a JSON object.")
-    if _deeper_than(value, MAX_PAYLOAD_DEPTH):
-        raise invalid(path, f"The payload is nested deeper than {MAX_PAYLOAD_DEPTH} levels.")
+    limit = settings.API_MAX_JSON_DEPTH
+    if _deeper_than(value, limit):
+        raise invalid(path, f"The payload is nested deeper than {limit} levels (API_MAX_JSON_DEPTH).")
     return value
 
 
-# A payload is stored as JSON text; deeper nesting than this cannot be written back (orjson stops
-# at 254 levels, and the batch around a payload adds a few), so it is refused at the edge.
-MAX_PAYLOAD_DEPTH = 64
+# A payload is stored as JSON text; deeper nesting than API_MAX_JSON_DEPTH (at most 200) cannot be
+# written back (orjson stops at 254 levels, and the batch around a payload adds a few), so it is
+# refused at the edge, naming the event. The body itself needs no pre-parse check here: orjson
+# refuses more than 1024 levels cleanly.
 
 
 def _deeper_than(value: Any, limit: int) -> bool:

@@ -44,7 +44,7 @@ class RawBodyParser(BaseParser):
         limit = settings.EVENTS_MAX_BODY_BYTES
         request = (parser_context or {}).get("request")
         declared = request.META.get("CONTENT_LENGTH") or "0" if request is not None else "0"
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise PayloadTooLarge(f"Request body is {declared} bytes; the limit is {limit}.")
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:

@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from exports import service
 from exports.models import ExportFlow, ExportJob, ExportStatus
 from exports.params import organization_of, parse_export_request
+from exports.query import CONTENT_TYPES
 
 # CVAT's value: deprecated since 2025-03-17.
 DEPRECATION = "@1742169600"
@@ -48,6 +49,12 @@ FILTER_PARAMETERS = [
     OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "jsonl", "parquet"], description="Default csv"),
 ]
 
+# The downloaded file, one media type per `format`.
+FILE_RESPONSES = {
+    (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description=f"The file (format={name})")
+    for name, media_type in CONTENT_TYPES.items()
+}
+
 classic_export_schema = extend_schema(
     summary="Export raw events (CVAT's classic flow)",
     description=__doc__,
@@ -57,7 +64,7 @@ classic_export_schema = extend_schema(
         OpenApiParameter("action", OpenApiTypes.STR, enum=["download"]),
     ],
     responses={
-        200: OpenApiResponse(OpenApiTypes.BINARY, description="The file (action=download)"),
+        **FILE_RESPONSES,
         201: OpenApiResponse(description="The file is ready"),
         202: OpenApiResponse(OpenApiTypes.OBJECT, description='{"query_id": "<uuid>"}: started or running'),
         400: OpenApiResponse(description="Invalid parameter"),

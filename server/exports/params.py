@@ -3,7 +3,8 @@
 - org_id, project_id, task_id, job_id, user_id: integers (400 naming the parameter otherwise);
 - the permission filter (exports.permissions) forces and checks them;
 - `from` / `to`: ISO-8601 (a time without a zone is UTC); 400 "Cannot parse 'from' datetime
-  parameter: ..." when unparsable, 400 when `from` is after `to`;
+  parameter: ..." when unparsable, 400 outside the event store's range (1970..2106), 400 when
+  `from` is after `to`;
 - `from` defaults to the creation date of the narrowest object named that exists (job, task,
   project; with only an organization, the earliest of it and its projects and tasks), else the
   Unix epoch; `to` defaults to now;
@@ -25,6 +26,7 @@ from rest_framework.exceptions import ValidationError
 from accounts.api import int_query_param
 from accounts.models import Organization
 from annotation.models import Job, Project, Task
+from config.fields import STORE_RANGE_TEXT, in_store_range
 from exports.permissions import apply_permission_filter
 from exports.query import EXTENSIONS, FILTER_COLUMNS, FORMATS, ExportSpec
 
@@ -68,10 +70,14 @@ def parse_datetime(params: Any, name: str) -> datetime | None:
         return None
     try:
         value = isoparse(raw)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        seconds = value.timestamp()
     except (ValueError, OverflowError) as exc:
         raise ValidationError(f"Cannot parse '{name}' datetime parameter: {exc}") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
+    # Outside the event store's time range the export query itself would fail.
+    if not in_store_range(seconds):
+        raise ValidationError(f"'{name}' must be between {STORE_RANGE_TEXT}")
     return value.astimezone(UTC)
 
 

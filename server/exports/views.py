@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import OrganizationContext
 from exports import service
-from exports.classic import FILTER_PARAMETERS, download_response
+from exports.classic import FILE_RESPONSES, FILTER_PARAMETERS, download_response
 from exports.models import ExportFlow, ExportJob, ExportStatus
 from exports.params import organization_of, parse_export_request
 
@@ -89,7 +89,7 @@ class DownloadView(APIView):
         summary="Download the file of a finished export",
         parameters=[OpenApiParameter("rq_id", OpenApiTypes.UUID, required=True)],
         responses={
-            200: OpenApiResponse(OpenApiTypes.BINARY),
+            **FILE_RESPONSES,
             400: OpenApiResponse(description="Missing, invalid or unknown request id; export not finished"),
             403: OpenApiResponse(description="Not your export"),
             404: OpenApiResponse(description="The file has expired"),

@@ -18,6 +18,7 @@ from analytics.errors import AnalyticsError
 from analytics.grid import Grid
 from analytics.query.timegrid import DEFAULT_GRANULARITY, GRANULARITIES, bucket_count, make_grid
 from analytics.times import parse_instant
+from config.fields import ascii_int
 
 MAX_MEASURES = 50
 # Without a pageSize an entry holds every record (0): Dataloop's tutorials read `response` once and
@@ -65,7 +66,7 @@ def parse_time(raw: Any, name: str) -> float:
     if not isinstance(raw, str) and not math.isfinite(raw):
         raise _error(f"{name} must be a finite number of epoch milliseconds.", name)
     try:
-        value = parse_instant(raw, epoch_unit=0.001)
+        value = parse_instant(raw, per_second=1000)
     except ValueError:
         raise _error(f"{name} must be epoch milliseconds or an ISO-8601 time, got {raw!r}.", name) from None
     if not 0 <= value <= MAX_TIMESTAMP:
@@ -82,9 +83,10 @@ def _ids(raw: Any, name: str) -> tuple[int, ...]:
     ids = []
     for value in raw:
         text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else None
-        if text is None or not text.isdigit() or not 0 < int(text) < 2**64:
+        number = None if text is None else ascii_int(text, maximum=2**64 - 1)
+        if not number:
             raise _error(f"{path} must hold positive integer ids, got {value!r}.", path)
-        ids.append(int(text))
+        ids.append(number)
     return tuple(ids)
 
 

@@ -7,7 +7,6 @@ import orjson
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 
 from analytics.errors import AnalyticsAPIView
@@ -16,12 +15,13 @@ from analytics.query.request import parse_request
 from analytics.query.run import run_query
 from analytics.query.schema import QueryEntrySerializer, QueryRequestSerializer
 from analytics.query.scope import context_scope
+from config.parsers import DepthLimitedJSONParser
 
 _ERROR = '`{"error": {"code", "message", "field"}}`'
 
 
 class QueryView(AnalyticsAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [DepthLimitedJSONParser]
 
     @extend_schema(
         summary="Measures over a time range (Dataloop-style analytics query)",

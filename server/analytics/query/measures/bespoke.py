@@ -34,6 +34,8 @@ from analytics.registry import (
 
 DEFAULT_EDGES_MS = (60_000, 300_000, 900_000, 3_600_000)
 MAX_EDGES = 20
+# Edges come back in the records: keep them integers every JSON reader holds exactly.
+MAX_EDGE_MS = 2**53 - 1
 
 
 def _edges(params: dict[str, Any]) -> tuple[int, ...]:
@@ -58,12 +60,13 @@ class JobDurationHistogram(Measure):
         ok = (
             isinstance(edges, list)
             and 0 < len(edges) <= MAX_EDGES
-            and all(isinstance(e, int) and not isinstance(e, bool) and e > 0 for e in edges)
+            and all(isinstance(e, int) and not isinstance(e, bool) and 0 < e <= MAX_EDGE_MS for e in edges)
             and all(a < b for a, b in pairwise(edges))
         )
         if not ok:
             raise param_error(
-                f"{path}.edgesMs must be 1 to {MAX_EDGES} increasing positive integers (milliseconds).",
+                f"{path}.edgesMs must be 1 to {MAX_EDGES} increasing positive integers (milliseconds, "
+                f"at most {MAX_EDGE_MS}).",
                 f"{path}.edgesMs",
             )
 

@@ -15,6 +15,7 @@ from analytics.query.measures.base import (
 )
 from analytics.query.measures.bespoke import (
     DEFAULT_EDGES_MS,
+    MAX_EDGE_MS,
     STATE_FIELDS,
     ActivityByField,
     ActivityByRole,
@@ -79,7 +80,10 @@ _MEASURES: list[Measure] = [
         "countItemInAnnotationTimeBucket",
         "Jobs with working time in range by their working time in range (bins of `params.edgesMs`), "
         "each counted once, in the bucket of its last working time.",
-        params_doc={"edgesMs": f"bin edges in ms, increasing (default {list(DEFAULT_EDGES_MS)})"},
+        params_doc={
+            "edgesMs": f"bin edges in ms, increasing, at most {MAX_EDGE_MS} "
+            f"(default {list(DEFAULT_EDGES_MS)})"
+        },
     ),
     MetricList(
         "avgItemAnnotationTimePerAnnotator",
