@@ -1,11 +1,11 @@
-"""Organization context: `X-Organization: <slug>` header or `?org=<slug>` query parameter.
+"""Organization context: `X-Organization: <slug>` header, `?org=<slug>` or `?org_id=<id>` (CVAT's three).
 
 The middleware only resolves the slug (one indexed query, and only when a slug was sent) and sets
 on the Django request:
 
 - `request.organization`: the Organization, or None (no context, or an unknown slug);
 - `request.organization_slug`: the slug that was asked for, or None;
-- `request.organization_source`: "X-Organization" or "org" (the name errors refer to), or None;
+- `request.organization_source`: "X-Organization", "org" or "org_id" (the name errors refer to), or None;
 - `request.organization_error`: why the context is unusable (unknown slug, header and parameter
   disagree), or None.
 
@@ -21,10 +21,12 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from accounts.api import ID_MAX
 from accounts.models import Organization
 
 ORG_HEADER = "X-Organization"
 ORG_QUERY_PARAM = "org"
+ORG_ID_QUERY_PARAM = "org_id"
 
 
 class OrganizationMiddleware:
@@ -39,7 +41,9 @@ class OrganizationMiddleware:
 def resolve_organization(request: HttpRequest) -> None:
     header = (request.headers.get(ORG_HEADER) or "").strip()
     param = (request.GET.get(ORG_QUERY_PARAM) or "").strip()
+    org_id = (request.GET.get(ORG_ID_QUERY_PARAM) or "").strip()
     slug = header or param or None
+    source = (ORG_HEADER if header else ORG_QUERY_PARAM) if slug else None
     organization = None
     error = None
     if header and param and header != param:
@@ -52,7 +56,20 @@ def resolve_organization(request: HttpRequest) -> None:
             organization = Organization.objects.get(slug=slug)
         except Organization.DoesNotExist:
             error = ("not_found", f"Organization {slug!r} does not exist.")
+    if org_id and error is None:
+        # CVAT's third way to name the context: ?org_id=<id>, alone or agreeing with the slug.
+        source = source or ORG_ID_QUERY_PARAM
+        if not org_id.isdigit() or int(org_id) > ID_MAX:
+            error = ("invalid", f"?{ORG_ID_QUERY_PARAM}={org_id!r} is not an organization id.")
+        elif organization is not None:
+            if organization.pk != int(org_id):
+                error = ("conflict", f"?{ORG_ID_QUERY_PARAM}={org_id} and {source} {slug!r} disagree.")
+        else:
+            organization = Organization.objects.filter(pk=int(org_id)).first()
+            slug = organization.slug if organization is not None else None
+            if organization is None:
+                error = ("not_found", f"Organization {org_id} does not exist.")
     request.organization = organization  # type: ignore[attr-defined]
     request.organization_slug = slug  # type: ignore[attr-defined]
-    request.organization_source = (ORG_HEADER if header else ORG_QUERY_PARAM) if slug else None  # type: ignore[attr-defined]
+    request.organization_source = source  # type: ignore[attr-defined]
     request.organization_error = error  # type: ignore[attr-defined]

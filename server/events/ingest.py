@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
@@ -43,7 +44,12 @@ class Actor:
 class IngestResult:
     events: list[dict[str, Any]]
     working_time: list[dict[str, Any]]
+    previous_event: dict[str, Any] | None = None
     replayed: bool = False
+
+    def response(self) -> dict[str, Any]:
+        """What is remembered for an Idempotency-Key (the view adds the batch's `timestamp`)."""
+        return {"events": self.events, "working_time": self.working_time, "previous_event": self.previous_event}
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -201,6 +207,33 @@ def client_records(batch: ClientBatch, actor: Actor) -> list[EventRecord]:
     ]
 
 
+def _payload_text(payload: Any) -> str | None:
+    # CVAT answers each event's payload as a JSON string (its SDK's Event.payload is a str).
+    if payload is None or isinstance(payload, str):
+        return payload
+    return orjson.dumps(payload).decode()
+
+
+def describe_previous(event: ClientEvent | None) -> dict[str, Any] | None:
+    """The batch's `previous_event` as answered: clock-corrected, in CVAT's event shape."""
+    if event is None:
+        return None
+    return {
+        "scope": event.scope,
+        "obj_name": event.obj_name,
+        "obj_id": event.obj_id,
+        "obj_val": event.obj_val,
+        "source": event.source,
+        "timestamp": event.timestamp.isoformat().replace("+00:00", "Z"),
+        "count": event.count,
+        "duration": event.duration,
+        "project_id": event.project_id,
+        "task_id": event.task_id,
+        "job_id": event.job_id,
+        "payload": _payload_text(event.payload),
+    }
+
+
 def describe_record(record: EventRecord) -> dict[str, Any]:
     return {
         "scope": record.scope,
@@ -219,7 +252,7 @@ def describe_record(record: EventRecord) -> dict[str, Any]:
         "user_email": record.user_email,
         "org_id": record.org_id,
         "org_slug": record.org_slug,
-        "payload": record.payload,
+        "payload": _payload_text(record.payload),
     }
 
 
@@ -261,7 +294,9 @@ def ingest(
         for index, record in enumerate(records):
             record.event_id = str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{user.pk}:{idempotency_key}:{index}"))
     result = IngestResult(
-        events=[describe_record(r) for r in events], working_time=[describe_record(r) for r in working]
+        events=[describe_record(r) for r in events],
+        working_time=[describe_record(r) for r in working],
+        previous_event=describe_previous(batch.previous_event),
     )
     if not recording():
         return result  # validated and answered as usual, stored nowhere
@@ -276,7 +311,7 @@ def ingest(
                 user=user,
                 key=idempotency_key,
                 fingerprint=batch.fingerprint,
-                response={"events": result.events, "working_time": result.working_time},
+                response=result.response(),
             )
             # Spooled inside the record's transaction: if the spool write fails, the record rolls
             # back with it, and the client's retry is processed afresh instead of "replayed".
@@ -292,6 +327,11 @@ def replay(previous: IdempotencyRecord, batch: ClientBatch) -> IngestResult:
         raise ValidationError(
             {"Idempotency-Key": ["This key was already used with a different request body."]}
         )
+    answer = previous.response
+    # Records written before payloads were answered as strings hold them as objects.
     return IngestResult(
-        events=previous.response["events"], working_time=previous.response["working_time"], replayed=True
+        events=[{**e, "payload": _payload_text(e.get("payload"))} for e in answer["events"]],
+        working_time=[{**e, "payload": _payload_text(e.get("payload"))} for e in answer["working_time"]],
+        previous_event=answer.get("previous_event"),
+        replayed=True,
     )

@@ -36,13 +36,48 @@ CONTENT_TYPES = {
     "jsonl": "application/jsonl",
     "parquet": "application/vnd.apache.parquet",
 }
-# CVAT writes its CSV with Python's csv module: CRLF line ends.
+# CVAT writes its CSV with Python's csv module (default dialect): CRLF line ends.
 CSV_HEADER = (",".join(EXPORT_COLUMNS) + "\r\n").encode()
 
 # Rows per window: ClickHouse sorts this many rows in memory at a time (~25 MiB).
 WINDOW_ROWS = 100_000
 CHUNK_BYTES = 1 << 20
 _FILTERS_MARKER = "/*filters*/"
+_COLUMNS_MARKER = "/*columns*/"
+
+# --- CVAT's CSV, byte for byte ------------------------------------------------------------------
+# CVAT (cvat/apps/events/export.py) reads rows with clickhouse-connect and writes them with
+# `csv.writer(f)`: each value is str() of the Python object (None -> empty), a field is quoted
+# only when it holds `,` `"` CR or LF (doubling its quotes), lines end in CRLF, and the
+# timestamp is str() of an aware datetime: `2024-01-01 12:00:00.123000+00:00`, or without the
+# fraction when the milliseconds are 0. ClickHouse renders each row that way itself (one String
+# per row, written raw), so an export still streams from the engine at its speed.
+_TEXT_COLUMNS = frozenset(
+    {"scope", "obj_name", "obj_val", "source", "user_name", "user_email", "org_slug", "payload"}
+)
+_CSV_MILLIS = "(toUnixTimestamp64Milli(timestamp) % 1000)"
+_CSV_TIMESTAMP = (
+    "concat(formatDateTime(timestamp, '%Y-%m-%d %H:%i:%S', 'UTC'), "
+    f"if({_CSV_MILLIS} = 0, '', concat('.', leftPad(toString({_CSV_MILLIS} * 1000), 6, '0'))), "
+    "'+00:00')"
+)
+
+
+def _csv_field(column: str) -> str:
+    """The SQL expression that renders one exported column as csv.writer would."""
+    if column == "timestamp":
+        return _CSV_TIMESTAMP
+    if column in _TEXT_COLUMNS:
+        text = f"toString(ifNull({column}, ''))"
+        return (
+            f"if(multiSearchAny({text}, [',', '\"', '\\r', '\\n']), "
+            f"concat('\"', replaceAll({text}, '\"', '\"\"'), '\"'), {text})"
+        )
+    return f"ifNull(toString({column}), '')"
+
+
+# The whole line, CR included: TabSeparatedRaw writes it unescaped and adds the LF.
+_CSV_LINE = "concat(" + ", ',', ".join(_csv_field(c) for c in EXPORT_COLUMNS) + ", '\\r') AS line"
 
 # Engine settings, fixed constants (never user input), written as a SETTINGS clause: chDB streams a
 # result only when no per-call settings are passed, and SETTINGS inside the query is the same thing
@@ -68,11 +103,6 @@ def _engine_settings() -> dict[str, Any]:
 
 
 _FORMAT_SETTINGS: dict[str, dict[str, Any]] = {
-    "csv": {
-        "date_time_output_format": "iso",
-        "format_csv_null_representation": "",
-        "output_format_csv_crlf_end_of_line": 1,
-    },
     "jsonl": {
         "date_time_output_format": "iso",
         "output_format_json_quote_64bit_integers": 0,
@@ -83,7 +113,12 @@ _FORMAT_SETTINGS: dict[str, dict[str, Any]] = {
         "output_format_parquet_parallel_encoding": 0,
     },
 }
-_CLICKHOUSE_FORMAT = {"csv": "CSV", "jsonl": "JSONEachRow", "parquet": "Parquet", "Native": "Native"}
+_CLICKHOUSE_FORMAT = {
+    "csv": "TabSeparatedRaw",  # of the rendered lines (_CSV_LINE)
+    "jsonl": "JSONEachRow",
+    "parquet": "Parquet",
+    "Native": "Native",
+}
 
 
 def _settings_clause(values: dict[str, Any]) -> str:
@@ -161,7 +196,10 @@ def select_sql(spec: ExportSpec, output: str | None = None) -> str:
     output = output or spec.format
     settings_ = {**_engine_settings(), **_FORMAT_SETTINGS.get(output, {})}
     sql = _with_filters(load_sql("queries/export_events.sql"), spec).rstrip().rstrip(";")
-    return sql + _settings_clause(settings_)
+    if _COLUMNS_MARKER not in sql:
+        raise RuntimeError("export SQL lost its /*columns*/ marker")
+    columns = _CSV_LINE if output == "csv" else ", ".join(EXPORT_COLUMNS)
+    return sql.replace(_COLUMNS_MARKER, columns) + _settings_clause(settings_)
 
 
 @dataclass(frozen=True)

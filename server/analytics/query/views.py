@@ -11,6 +11,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 
 from analytics.errors import AnalyticsAPIView
+from config.media_types import CvatJSONParser
 from analytics.query.measures import lookup
 from analytics.query.request import parse_request
 from analytics.query.run import run_query
@@ -21,7 +22,7 @@ _ERROR = '`{"error": {"code", "message", "field"}}`'
 
 
 class QueryView(AnalyticsAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JSONParser, CvatJSONParser]
 
     @extend_schema(
         summary="Measures over a time range (Dataloop-style analytics query)",
