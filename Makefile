@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 UI := components/dashboards-ui
 UI_BUNDLE := server/dashboards/static/dashboards/app.js
 
-.PHONY: run test install ui browser lint bench-shipping
+.PHONY: run test install ui browser lint bench-shipping cvat-clients
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# CVAT's SDK and CLI (pinned) in a venv of their own, so their pins cannot disturb the server's;
+# tests/test_cvat_clients.py runs them as subprocesses against a live server.
+CVAT_VENV := .venv-cvat
+$(CVAT_VENV)/.installed: tests/clients/cvat-requirements.txt
+	$(PYTHON) -m venv $(CVAT_VENV)
+	$(CVAT_VENV)/bin/pip install --quiet -r tests/clients/cvat-requirements.txt
+	touch $@
+
+cvat-clients: $(CVAT_VENV)/.installed
 
 # The dashboard pages' script, bundled with Chart.js from npm into static files at build time.
 $(UI)/node_modules/.installed: $(UI)/package.json $(UI)/package-lock.json
@@ -46,7 +56,7 @@ run: install ui
 	@echo "Serving on http://localhost:$${PORT:-8000} (API docs: /api/docs/)"
 	cd server && exec ../$(BIN)/gunicorn config.wsgi:application -c config/gunicorn.conf.py
 
-test: install ui browser
+test: install ui browser cvat-clients
 	$(BIN)/ruff check server tests bench grafana
 	node --test components/client/
 	$(PY) -m pytest
