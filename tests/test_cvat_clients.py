@@ -138,15 +138,17 @@ def test_organization_context_by_header_org_and_org_id_and_summary_fields(flow, 
     assert result["project_tasks"] == 2
     assert result["task_jobs"] == [[t["id"], 2, 2] for t in acme["tasks"]]  # 2 jobs, 2 labels each
     first_job = acme["jobs"][0]["id"]
-    assert [j[:2] for j in result["job_issues"]] == [[j["id"], int(j["id"] == first_job)] for j in acme["jobs"]]
+    assert [j[:2] for j in result["job_issues"]] == [
+        [j["id"], int(j["id"] == first_job)] for j in acme["jobs"]
+    ]
     assert all(j[2].endswith(f"/api/labels?job_id={j[0]}") for j in result["job_issues"])
     assert result["org_slug"] == "acme"
 
 
-@pytest.mark.parametrize(
-    ("org_by", "value"), [("org_id", None), ("org", "acme"), ("x_organization", "acme")]
-)
-def test_events_create_in_cvats_shape_lands_once_in_the_organization(flow, acme, ship, clickhouse, org_by, value):
+@pytest.mark.parametrize(("org_by", "value"), [("org_id", None), ("org", "acme"), ("x_organization", "acme")])
+def test_events_create_in_cvats_shape_lands_once_in_the_organization(
+    flow, acme, ship, clickhouse, org_by, value
+):
     org_id = acme["org"]["id"]
     job = acme["jobs"][0]
     result = flow(
@@ -154,7 +156,9 @@ def test_events_create_in_cvats_shape_lands_once_in_the_organization(flow, acme,
     )
     assert result["status"] == 201 and result["scopes"] == ["load:job", "change:frame"]
     assert result["org_ids"] == [org_id, org_id]
-    assert result["payload_types"] == ["str"] and json.loads(result["first_payload"]) == {"mode": "annotation"}
+    assert result["payload_types"] == ["str"] and json.loads(result["first_payload"]) == {
+        "mode": "annotation"
+    }
     ship()
     stored = rows(
         clickhouse,
@@ -178,7 +182,10 @@ def export_worker(tmp_path):
 def _window() -> dict[str, str]:
     now = datetime.now(UTC)
     stamp = "%Y-%m-%dT%H:%M:%SZ"
-    return {"from": (now - timedelta(hours=1)).strftime(stamp), "to": (now + timedelta(hours=1)).strftime(stamp)}
+    return {
+        "from": (now - timedelta(hours=1)).strftime(stamp),
+        "to": (now + timedelta(hours=1)).strftime(stamp),
+    }
 
 
 def _check_cvat_csv(text: str, org_slug: str) -> list[list[str]]:
@@ -193,7 +200,9 @@ def _check_cvat_csv(text: str, org_slug: str) -> list[list[str]]:
     return parsed
 
 
-def test_export_job_flow_with_the_sdks_downloader_and_requests_list(flow, acme, ship, clickhouse, export_worker):
+def test_export_job_flow_with_the_sdks_downloader_and_requests_list(
+    flow, acme, ship, clickhouse, export_worker
+):
     ship()
     result = flow("export_job", token=acme["token"], org_id=acme["org"]["id"], **_window())
     assert result["status"] == "finished" and result["operation"] == "export:events"

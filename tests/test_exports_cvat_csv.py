@@ -67,7 +67,9 @@ def test_csv_export_is_byte_identical_to_cvats(clickhouse, tmp_path):
         ),
         event("draw:object", T0 + timedelta(seconds=1, milliseconds=120), source="client", obj_val="a\nb"),
         event("draw:object", T0 + timedelta(seconds=2), source="client", obj_val="cr\rhere", obj_name=""),
-        event("change:frame", T0 + timedelta(seconds=3, milliseconds=999), source="client", user_name="Zoë 東京"),
+        event(
+            "change:frame", T0 + timedelta(seconds=3, milliseconds=999), source="client", user_name="Zoë 東京"
+        ),
         event("load:job", T0 + timedelta(seconds=4), source="client", obj_val='"', payload={}),
         event("send:exception", T0 + timedelta(seconds=5), payload={"message": "left out"}),
         event("debug:info", T0 + timedelta(seconds=6), source="vector"),

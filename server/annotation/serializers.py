@@ -17,6 +17,7 @@ from rest_framework import serializers
 from accounts.api import ID_MAX
 from accounts.serializers import UserBriefSerializer, UserRefField
 from accounts.visibility import is_superuser, role_in
+from annotation import summaries
 from annotation.models import (
     Comment,
     Issue,
@@ -29,7 +30,6 @@ from annotation.models import (
     Project,
     Task,
 )
-from annotation import summaries
 from annotation.scoping import scoped
 
 User = get_user_model()

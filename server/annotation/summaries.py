@@ -67,7 +67,9 @@ def task_jobs(task: Task, context: dict[str, Any]) -> dict[str, Any]:
             COMPLETED_JOB_COUNT,
             lambda: jobs.filter(stage=JobStage.ACCEPTANCE, state=JobState.COMPLETED).count(),
         ),
-        "validation": _count(task, VALIDATION_JOB_COUNT, lambda: jobs.filter(stage=JobStage.VALIDATION).count()),
+        "validation": _count(
+            task, VALIDATION_JOB_COUNT, lambda: jobs.filter(stage=JobStage.VALIDATION).count()
+        ),
         "url": _url(context, f"/api/jobs?task_id={task.pk}"),
     }
 

@@ -70,7 +70,9 @@ class ProjectViewSet(DomainViewSet):
     serializer_class = ProjectSerializer
 
     def base_queryset(self) -> QuerySet:
-        projects = Project.objects.select_related("organization", "owner", "assignee").prefetch_related("labels")
+        projects = Project.objects.select_related("organization", "owner", "assignee").prefetch_related(
+            "labels"
+        )
         return summaries.with_project_counts(projects)
 
     def creation_fields(self) -> dict[str, Any]:

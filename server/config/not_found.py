@@ -6,8 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
-from django.views.defaults import page_not_found
 from django.views.decorators.csrf import csrf_exempt
+from django.views.defaults import page_not_found
 
 API_PREFIX = "/api/"
 

@@ -45,11 +45,18 @@ class IngestResult:
     events: list[dict[str, Any]]
     working_time: list[dict[str, Any]]
     previous_event: dict[str, Any] | None = None
+    # The batch's send time as the client gave it (CVAT echoes it).
+    timestamp: str | None = None
     replayed: bool = False
 
     def response(self) -> dict[str, Any]:
-        """What is remembered for an Idempotency-Key (the view adds the batch's `timestamp`)."""
-        return {"events": self.events, "working_time": self.working_time, "previous_event": self.previous_event}
+        """CVAT's ClientEvents answer plus the working time; also what an Idempotency-Key keeps."""
+        return {
+            "events": self.events,
+            "timestamp": self.timestamp,
+            "previous_event": self.previous_event,
+            "working_time": self.working_time,
+        }
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -214,6 +221,10 @@ def _payload_text(payload: Any) -> str | None:
     return orjson.dumps(payload).decode()
 
 
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def describe_previous(event: ClientEvent | None) -> dict[str, Any] | None:
     """The batch's `previous_event` as answered: clock-corrected, in CVAT's event shape."""
     if event is None:
@@ -224,7 +235,7 @@ def describe_previous(event: ClientEvent | None) -> dict[str, Any] | None:
         "obj_id": event.obj_id,
         "obj_val": event.obj_val,
         "source": event.source,
-        "timestamp": event.timestamp.isoformat().replace("+00:00", "Z"),
+        "timestamp": _iso(event.timestamp),
         "count": event.count,
         "duration": event.duration,
         "project_id": event.project_id,
@@ -241,7 +252,7 @@ def describe_record(record: EventRecord) -> dict[str, Any]:
         "obj_id": record.obj_id,
         "obj_val": record.obj_val,
         "source": record.source,
-        "timestamp": record.timestamp.isoformat().replace("+00:00", "Z"),
+        "timestamp": _iso(record.timestamp),
         "count": record.count,
         "duration": record.duration,
         "project_id": record.project_id,
@@ -297,6 +308,7 @@ def ingest(
         events=[describe_record(r) for r in events],
         working_time=[describe_record(r) for r in working],
         previous_event=describe_previous(batch.previous_event),
+        timestamp=_iso(batch.sent_at),
     )
     if not recording():
         return result  # validated and answered as usual, stored nowhere
@@ -333,5 +345,6 @@ def replay(previous: IdempotencyRecord, batch: ClientBatch) -> IngestResult:
         events=[{**e, "payload": _payload_text(e.get("payload"))} for e in answer["events"]],
         working_time=[{**e, "payload": _payload_text(e.get("payload"))} for e in answer["working_time"]],
         previous_event=answer.get("previous_event"),
+        timestamp=answer.get("timestamp") or _iso(batch.sent_at),
         replayed=True,
     )

@@ -97,14 +97,8 @@ class ClientEventsView(APIView):
         )
         # CVAT's ClientEvents shape ({events, timestamp, previous_event}, payloads as JSON strings)
         # so that its SDK parses the answer, plus the working time computed from the batch.
-        answer = {
-            "events": result.events,
-            "timestamp": batch.sent_at.isoformat().replace("+00:00", "Z"),
-            "previous_event": result.previous_event,
-            "working_time": result.working_time,
-        }
         response = HttpResponse(
-            orjson.dumps(answer),
+            orjson.dumps(result.response()),
             content_type="application/json",
             status=200 if result.replayed else 201,
         )

@@ -194,7 +194,10 @@ def classic_export(host: str, args: dict) -> dict:
         }
 
 
-FLOWS = {f.__name__: f for f in (login_logout, access_tokens, organization_context, post_events, export_job, classic_export)}
+FLOWS = {
+    f.__name__: f
+    for f in (login_logout, access_tokens, organization_context, post_events, export_job, classic_export)
+}
 
 if __name__ == "__main__":
     flow, host, raw = sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "{}"

@@ -11,12 +11,12 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 
 from analytics.errors import AnalyticsAPIView
-from config.media_types import CvatJSONParser
 from analytics.query.measures import lookup
 from analytics.query.request import parse_request
 from analytics.query.run import run_query
 from analytics.query.schema import QueryEntrySerializer, QueryRequestSerializer
 from analytics.query.scope import context_scope
+from config.media_types import CvatJSONParser
 
 _ERROR = '`{"error": {"code", "message", "field"}}`'
 
