@@ -12,13 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import AccessToken
-from accounts.serializers import UserBriefSerializer
+from accounts.serializers import AccessTokenSerializer, UserBriefSerializer
 from accounts.views import AccessTokenViewSet
 
 
@@ -48,10 +47,7 @@ class CvatAccessTokenSerializer(serializers.ModelSerializer):
             )
         return value
 
-    def validate_expiry_date(self, value: Any) -> Any:
-        if value is not None and value <= timezone.now():
-            raise serializers.ValidationError("The expiry date must be in the future.")
-        return value
+    validate_expiry_date = AccessTokenSerializer.validate_expiry_date
 
     def to_representation(self, instance: AccessToken) -> dict[str, Any]:
         data = super().to_representation(instance)
