@@ -88,7 +88,9 @@ def acme(org_api):
     outside it; an access token of the owner."""
     tree = create_project_tree(org_api, tasks=2, jobs_per_task=2)
     issue = org_api.post(
-        "/api/issues", {"job": tree["jobs"][0]["id"], "frame": 0, "position": [1, 2, 3, 4]}, format="json"
+        "/api/issues",
+        {"job": tree["jobs"][0]["id"], "frame": 0, "position": [1, 2, 3, 4], "message": "Check this"},
+        format="json",
     )
     assert issue.status_code == 201, issue.content
     org_api.credentials()
@@ -96,7 +98,14 @@ def acme(org_api):
     assert personal.status_code == 201, personal.content
     org_api.credentials(HTTP_X_ORGANIZATION="acme")
     _, key = AccessToken.issue(org_api.user, "cvat clients")
-    return {**tree, "org": org_api.org, "personal": personal.json(), "token": key, "user": org_api.user}
+    return {
+        **tree,
+        "org": org_api.org,
+        "issue": issue.json(),
+        "personal": personal.json(),
+        "token": key,
+        "user": org_api.user,
+    }
 
 
 def test_make_client_with_credentials_login_logout_about_and_self(flow, make_user, api):
@@ -131,7 +140,12 @@ def test_organization_context_by_header_org_and_org_id_and_summary_fields(flow, 
         org="acme",
         org_id=acme["org"]["id"],
         project_id=acme["project"]["id"],
+        job_id=acme["jobs"][0]["id"],
     )
+    # Every read model of the domain parses in the SDK (labels, issues, comments, members, users).
+    assert result["labels"] == result["job_labels"] == ["car", "person"]
+    assert result["issues"] == [acme["issue"]["id"]] and result["comments"] == 1
+    assert result["members"] == [["owner", "owner"]] and result["users"] == ["owner"]
     inside = [acme["project"]["id"]]
     assert result["everywhere"] == sorted([*inside, acme["personal"]["id"]])
     assert result["org"] == result["org_id"] == result["header"] == inside

@@ -100,7 +100,14 @@ def organization_context(host: str, args: dict) -> dict:
         jobs = [(j.id, j.issues.count, j.labels.url) for j in client.jobs.list()]
         project = client.projects.retrieve(args["project_id"])
         org, _ = api.organizations_api.retrieve(args["org_id"])
+        job = client.jobs.retrieve(args["job_id"])
         return {
+            "labels": sorted(label.name for label in project.get_labels()),
+            "job_labels": sorted(label.name for label in job.get_labels()),
+            "issues": [issue.id for issue in job.get_issues()],
+            "comments": api.comments_api.list()[0].count,
+            "members": sorted((m.user.username, m.role) for m in api.memberships_api.list()[0].results),
+            "users": sorted(u.username for u in api.users_api.list()[0].results),
             "everywhere": sorted(everywhere),
             "org": sorted(by_org),
             "org_id": sorted(by_org_id),
