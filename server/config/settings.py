@@ -18,6 +18,8 @@ DATA_DIR = Path(env_str("ANALYTICS_DATA_DIR", str(REPO_DIR / "data"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-dev-key-change-me-in-production")
+# Signs API keys (JWTs, accounts/tokens.py); changing it invalidates every key issued with the old one.
+ACCESS_TOKEN_SIGNING_KEY = env_str("ANALYTICS_TOKEN_SIGNING_KEY", SECRET_KEY)
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["*"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])

@@ -12,6 +12,7 @@ urlpatterns = [
     re_path(r"^api/server/about/?$", AboutView.as_view(), name="server-about"),
     path("api/", include("accounts.urls")),
     path("api/", include("annotation.urls")),
+    path("api/", include("annotation.dataloop")),  # the reads Dataloop's SDK makes
     path("", include("exports.urls")),
     path("", include("events.urls")),
     path("", include("analytics.urls")),
