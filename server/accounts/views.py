@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.db.models import Q, QuerySet
 from django.middleware.csrf import get_token
-from django.utils import timezone
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -191,15 +188,12 @@ class LoginFailed(exceptions.APIException):
     default_code = "authentication_failed"
 
 
-# The session remembers the token its sign-in answered, so that signing out revokes it.
-LOGIN_TOKEN_SESSION_KEY = "login_access_token_id"
-
-
 class LoginView(APIView):
     """`POST {"username", "password"}`: start a session (cookie `sessionid`; unsafe requests made with
     the session must then send the `csrftoken` cookie's value in an `X-CSRFToken` header). The answer
-    is CVAT's `{"key": <token>}` (an access token that lives as long as the session and is revoked
-    on sign-out) plus `user`, the signed-in user."""
+    is CVAT's `{"key": ...}` plus `user`, the signed-in user. `key` is the session's key (the
+    `sessionid` cookie's value): a credential that ends with the session, in the at most 40
+    characters CVAT's SDK accepts there. API keys for headers are access tokens."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
@@ -213,25 +207,16 @@ class LoginView(APIView):
             raise LoginFailed()
         login(request._request, user)
         get_token(request._request)  # sets the csrftoken cookie
-        expiry = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE)
-        token, key = AccessToken.issue(user, f"sign-in {timezone.now():%Y-%m-%d %H:%M:%S} UTC", expiry)
-        request.session[LOGIN_TOKEN_SESSION_KEY] = token.pk
-        return Response({"key": key, "user": UserSerializer(user, context={"viewer": user}).data})
+        user_data = UserSerializer(user, context={"viewer": user}).data
+        return Response({"key": request.session.session_key, "user": user_data})
 
 
 class LogoutView(APIView):
-    """`POST`: end the session, if any, and revoke the token its sign-in answered. 200 with
-    `{"detail": ...}`, as CVAT."""
+    """`POST`: end the session, if any (its key stops working). 200 with `{"detail": ...}`, as CVAT."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
     def post(self, request: Any) -> Response:
-        token_id = request.session.get(LOGIN_TOKEN_SESSION_KEY)
-        token = AccessToken.objects.filter(pk=token_id, revoked=False).first() if token_id else None
-        if token is not None:
-            # save(), not update(): the revocation is recorded as an update:accesstoken event.
-            token.revoked = True
-            token.save(update_fields=["revoked", "updated_date"])
         logout(request._request)
         return Response({"detail": "Successfully logged out."})
