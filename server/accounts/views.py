@@ -5,6 +5,8 @@ from typing import Any
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.db.models import Q, QuerySet
 from django.middleware.csrf import get_token
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -217,6 +219,9 @@ class LogoutView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(
+        request=None, responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description='{"detail"}')}
+    )
     def post(self, request: Any) -> Response:
         logout(request._request)
         return Response({"detail": "Successfully logged out."})

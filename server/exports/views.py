@@ -81,6 +81,7 @@ class RequestListView(APIView):
 
     @extend_schema(
         summary="Your export requests",
+        operation_id="requests_list",
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, enum=[s.value for s in ExportStatus]),
             OpenApiParameter("page", OpenApiTypes.INT),
