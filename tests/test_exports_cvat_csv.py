@@ -13,8 +13,11 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from events.record import EventRecord
-from exports.query import EXPORT_COLUMNS, ExportSpec, write_export
+from exports.query import EXPORT_COLUMNS, ExportSpec, TsvUnescaper, write_export
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -71,6 +74,13 @@ def test_csv_export_is_byte_identical_to_cvats(clickhouse, tmp_path):
             "change:frame", T0 + timedelta(seconds=3, milliseconds=999), source="client", user_name="Zoë 東京"
         ),
         event("load:job", T0 + timedelta(seconds=4), source="client", obj_val='"', payload={}),
+        event(
+            "debug:info",
+            T0 + timedelta(seconds=4, milliseconds=500),
+            source="client",
+            obj_val="tab\there, back\\slash\\ 'single' \x08\x0c\x07\x0b end\\",
+            payload={"path": "C:\\data\\n", "quote": "it's"},
+        ),
         event("send:exception", T0 + timedelta(seconds=5), payload={"message": "left out"}),
         event("debug:info", T0 + timedelta(seconds=6), source="vector"),
     ]
@@ -82,7 +92,7 @@ def test_csv_export_is_byte_identical_to_cvats(clickhouse, tmp_path):
     ours = path.read_bytes()
 
     expected = cvat_csv(clickhouse, since, to)
-    assert rows == 6
+    assert rows == 7
     assert ours == expected
     # What the rules above produce, spelled out for the reader.
     lines = ours.split(b"\r\n")
@@ -96,3 +106,35 @@ def test_empty_export_is_cvats_header_line(clickhouse, tmp_path):
     path = tmp_path / "empty.csv"
     write_export(ExportSpec(since=since, to=to, format="csv"), path)
     assert path.read_bytes() == cvat_csv(clickhouse, since, to)
+
+
+def tsv_escape(line: bytes) -> bytes:
+    """ClickHouse's TabSeparated escaping of a String (what the engine sends for a CSV line)."""
+    table = {
+        b"\\": b"\\\\",
+        b"\n": b"\\n",
+        b"\r": b"\\r",
+        b"\t": b"\\t",
+        b"\0": b"\\0",
+        b"\b": b"\\b",
+        b"\f": b"\\f",
+        b"'": b"\\'",
+    }
+    return b"".join(table.get(bytes([c]), bytes([c])) for c in line)
+
+
+@given(
+    st.lists(st.binary(max_size=40), min_size=1, max_size=8),
+    st.lists(st.integers(min_value=1, max_value=30), min_size=1, max_size=20),
+)
+def test_tsv_unescaper_restores_crlf_lines_however_the_stream_is_cut(lines, cuts):
+    stream = b"".join(tsv_escape(line) + b"\n" for line in lines)
+    unescaper, out, position = TsvUnescaper(), [], 0
+    for size in cuts * (len(stream) // max(sum(cuts), 1) + 1):
+        out.append(unescaper.feed(stream[position : position + size]))
+        position += size
+        if position >= len(stream):
+            break
+    out.append(unescaper.feed(stream[position:]))
+    out.append(unescaper.flush())
+    assert b"".join(out) == b"".join(line + b"\r\n" for line in lines)
