@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_str, env_timezone
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 SERVER_DIR = REPO_DIR / "server"
@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "annotation",
     "events",
@@ -104,6 +105,9 @@ STATICFILES_DIRS = [("client", REPO_DIR / "components" / "client")]
 # the data directory (a volume in the container) to go stale.
 WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "/analytics/login/"
+# The dashboards' "Organization default" timezone (organizations have no timezone of their own):
+# `UTC` or an IANA name; days of the "per day" panels start at its midnight.
+DASHBOARD_DEFAULT_TIMEZONE = env_timezone("DASHBOARD_DEFAULT_TIMEZONE", "UTC")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -139,6 +143,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Annotation domain, client events, KPIs, measure queries and event exports.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the drf-spectacular-sidecar package (static files), not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ShapeTypeEnum": "annotation.models.ShapeType",
@@ -155,15 +162,24 @@ CLICKHOUSE_URL = env_str("CLICKHOUSE_URL", f"chdb://{DATA_DIR / 'clickhouse'}")
 # 0 keeps events forever; otherwise rows older than this many days are dropped by TTL.
 EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 0, minimum=0)
 CLICKHOUSE_MIGRATE_ON_START = env_bool("CLICKHOUSE_MIGRATE_ON_START", True)
+# Empty: one node. Else the cluster (remote_servers) the schema is created on (docs/deploy.md).
+CLICKHOUSE_CLUSTER = env_str("CLICKHOUSE_CLUSTER", "")
 
 # --- Shipping ----------------------------------------------------------------------------
 SPOOL_PATH = Path(env_str("SPOOL_PATH", str(DATA_DIR / "spool.sqlite3")))
 # FULL survives power loss; NORMAL survives a crash of the process only.
 SPOOL_SYNCHRONOUS = env_str("SPOOL_SYNCHRONOUS", "FULL").upper()
 SHIP_BATCH_SIZE = env_int("SHIP_BATCH_SIZE", 10_000, minimum=1)
+# ... and at most this many bytes (a single larger request still goes whole).
+SHIP_BATCH_MAX_BYTES = env_int("SHIP_BATCH_MAX_BYTES", 32 * 1024 * 1024, minimum=1024)
 SHIP_FLUSH_INTERVAL_SECONDS = env_float("SHIP_FLUSH_INTERVAL_SECONDS", 1.0, minimum=0.01)
 SHIP_RETRY_MAX_BACKOFF_SECONDS = env_float("SHIP_RETRY_MAX_BACKOFF_SECONDS", 60.0, minimum=0.1)
 SHIP_LEASE_SECONDS = env_float("SHIP_LEASE_SECONDS", 120.0, minimum=1)
+# Health says "stuck" (and /healthz answers 503) when the oldest unshipped row is older than this.
+SHIP_STALE_AFTER_SECONDS = env_float("SHIP_STALE_AFTER_SECONDS", 300.0, minimum=1)
+# A Prometheus scraper sends it as `Authorization: Bearer <token>` to /api/server/metrics; empty:
+# only instance administrators may read the metrics.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 # When set, batches go to Vector's http_server source instead of straight to ClickHouse.
 VECTOR_URL = env_str("VECTOR_URL", "")
 VECTOR_TIMEOUT_SECONDS = env_float("VECTOR_TIMEOUT_SECONDS", 30.0, minimum=0.1)
@@ -171,8 +187,22 @@ VECTOR_TIMEOUT_SECONDS = env_float("VECTOR_TIMEOUT_SECONDS", 30.0, minimum=0.1)
 SHIPPING_ENABLED = env_bool("SHIPPING_ENABLED", True)
 
 # --- Client events ---------------------------------------------------------------------
+# 96 months: with monthly partitions, accepted events plus today's span at most 98 partitions.
+MAX_EVENT_AGE_DAYS = 2900
 EVENTS_MAX_BODY_BYTES = env_int("EVENTS_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
 EVENTS_MAX_PER_REQUEST = env_int("EVENTS_MAX_PER_REQUEST", 10_000, minimum=1)
+# The time window of client events (events.time_window): after clock correction, at most this many
+# days old (default: the retention, else one year) and this many seconds in the future; the
+# batch's send time at most this many days off the server's clock. The age limit is at most
+# MAX_EVENT_AGE_DAYS so that accepted events never exceed ClickHouse's partitions per insert.
+EVENTS_MAX_AGE_DAYS = env_int(
+    "EVENTS_MAX_AGE_DAYS",
+    min(EVENTS_RETENTION_DAYS or 365, MAX_EVENT_AGE_DAYS),
+    minimum=1,
+    maximum=MAX_EVENT_AGE_DAYS,
+)
+EVENTS_MAX_FUTURE_SECONDS = env_int("EVENTS_MAX_FUTURE_SECONDS", 300, minimum=0, maximum=86_400)
+EVENTS_MAX_CLOCK_SKEW_DAYS = env_int("EVENTS_MAX_CLOCK_SKEW_DAYS", 3650, minimum=1, maximum=36_500)
 # A client batch retried with the same Idempotency-Key within this many hours is a replay.
 IDEMPOTENCY_KEY_TTL_HOURS = env_float("IDEMPOTENCY_KEY_TTL_HOURS", 168.0, minimum=1)
 WORKING_TIME_IDLE_THRESHOLD_SECONDS = env_float("WORKING_TIME_IDLE_THRESHOLD_SECONDS", 100.0, minimum=0.001)

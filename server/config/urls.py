@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import not_found
 from config.about import AboutView
 
 urlpatterns = [
+    # `make run` prints the root address: it leads to the dashboards (sign-in first when needed).
+    path("", RedirectView.as_view(pattern_name="dashboards:index", permanent=False), name="root"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

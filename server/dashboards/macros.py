@@ -13,7 +13,7 @@ pkg/macros/macros.go over grafana/sqlds):
    condition, innermost-last as the plugin does (it scans from the last occurrence).
 2. Template variables (frontend, Grafana's scenes interpolator): `$var`, `${var}`,
    `${var:format}`, `[[var]]`, plus the built-ins `__from`, `__to`, `__interval`, `__interval_ms`,
-   `__range`, `__range_s`, `__range_ms`. Without a format the plugin's own formatter applies: a
+   `__range`, `__range_s`, `__range_ms`, `__timezone`. Without a format the plugin's own formatter applies: a
    list becomes `'a','b'`, a single value is inserted as it is. A variable set to All inserts its
    custom all value verbatim (Grafana never formats a custom all value), and the all value is
    itself interpolated again; without a custom all value All means every option. Unknown names
@@ -118,12 +118,18 @@ def all_values(variables: Iterable[Variable]) -> dict[str, str | None]:
     return {v.name: v.all_value for v in variables if v.include_all}
 
 
+def runs_here(panel: Mapping[str, Any]) -> bool:
+    """Panels on the ClickHouse datasource run here (and on the built-in pages); the others (the
+    Monitoring dashboard's Prometheus panel of the pipeline's own metrics) are Grafana's only."""
+    return (panel.get("datasource") or {}).get("type") == "grafana-clickhouse-datasource"
+
+
 def dashboard_panels(dashboard: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    """Every panel, including those nested in collapsed rows."""
+    """Every panel that runs here, including those nested in collapsed rows."""
     for panel in dashboard.get("panels", []):
         if panel.get("type") == "row":
-            yield from panel.get("panels", [])
-        else:
+            yield from filter(runs_here, panel.get("panels", []))
+        elif runs_here(panel):
             yield panel
 
 
@@ -439,6 +445,7 @@ class _Context:
     from_ms: int
     to_ms: int
     interval_seconds: float
+    timezone: str
     variables: Mapping[str, VariableValue]
     all_values: Mapping[str, str | None]
     options: Mapping[str, Sequence[str]]
@@ -454,6 +461,8 @@ def _builtin(name: str, fmt: str | None, ctx: _Context) -> str | None:
         if fmt_name == "date":
             return _date_format(value, args)
         return str(value)
+    if name == "__timezone":  # Grafana's dashboard timezone: `utc` or an IANA name
+        return _format(name, ctx.timezone, fmt, ctx.quoting)
     interval_ms = max(ctx.interval_seconds * 1000, 1)
     range_ms = ctx.to_ms - ctx.from_ms
     if name == "__interval":
@@ -646,6 +655,7 @@ def expand(
     options: Mapping[str, Sequence[str]] | None = None,
     restriction: OrgRestriction | None = None,
     quoting: Quoting = "clickhouse",
+    timezone: str = "utc",
 ) -> str:
     """The SQL Grafana + the ClickHouse plugin would run for `sql`.
 
@@ -657,6 +667,7 @@ def expand(
       with an All option; `all_values(dashboard_variables(dashboard))` gives it.
     - `options`: name -> every option value, needed only for All without a custom all value.
     - `restriction`: force `org_ids` to these organizations (see the module docstring).
+    - `timezone`: the dashboard's timezone, Grafana's `${__timezone}` (`utc` or an IANA name).
     """
     values = dict(variables or {})
     alls = dict(all_values or {})
@@ -670,6 +681,7 @@ def expand(
         from_ms=epoch_ms(time_from),
         to_ms=epoch_ms(time_to),
         interval_seconds=float(interval_seconds),
+        timezone=timezone,
         variables=values,
         all_values=alls,
         options=dict(options or {}),
