@@ -57,9 +57,8 @@ _COLUMNS_MARKER = "/*columns*/"
 # TabSeparated, one of the formats the embedded engine streams (TabSeparatedRaw would be buffered
 # whole, a window at a time: +150 MiB on an export), and TsvUnescaper turns them back into the
 # raw lines on the way to the file.
-_TEXT_COLUMNS = frozenset(
-    {"scope", "obj_name", "obj_val", "source", "user_name", "user_email", "org_slug", "payload"}
-)
+# Columns that hold text (str() is the value itself), from the table's definition.
+_TEXT_COLUMNS = frozenset(c.name for c in EVENTS.columns if c.exported and "String" in c.type)
 _CSV_MILLIS = "(toUnixTimestamp64Milli(timestamp) % 1000)"
 _CSV_TIMESTAMP = (
     "concat(formatDateTime(timestamp, '%Y-%m-%d %H:%i:%S', 'UTC'), "
@@ -201,10 +200,14 @@ def select_sql(spec: ExportSpec, output: str | None = None) -> str:
     output = output or spec.format
     settings_ = {**_engine_settings(), **_FORMAT_SETTINGS.get(output, {})}
     sql = _with_filters(load_sql("queries/export_events.sql"), spec).rstrip().rstrip(";")
+    return render_columns(sql, output) + _settings_clause(settings_)
+
+
+def render_columns(sql: str, output: str) -> str:
+    """An export SQL with its /*columns*/ filled: the exported columns, or CVAT's CSV line."""
     if _COLUMNS_MARKER not in sql:
         raise RuntimeError("export SQL lost its /*columns*/ marker")
-    columns = _CSV_LINE if output == "csv" else ", ".join(EXPORT_COLUMNS)
-    return sql.replace(_COLUMNS_MARKER, columns) + _settings_clause(settings_)
+    return sql.replace(_COLUMNS_MARKER, _CSV_LINE if output == "csv" else ", ".join(EXPORT_COLUMNS))
 
 
 @dataclass(frozen=True)
