@@ -112,14 +112,15 @@ def test_session_login_and_logout_endpoints_with_csrf(world):
     response = client.post("/api/auth/login", {"username": "alice", "password": "wrong"}, format="json")
     assert response.status_code == 401
     assert client.post("/api/auth/login", {"username": "alice"}, format="json").status_code == 400
-    me = ok(client.post("/api/auth/login", {"username": "alice", "password": PASSWORD}, format="json"))
-    assert me["username"] == "alice" and me["email"] == "alice@example.com"
+    signed_in = ok(client.post("/api/auth/login", {"username": "alice", "password": PASSWORD}, format="json"))
+    me = signed_in["user"]  # next to CVAT's {"key": ...}
+    assert me["username"] == "alice" and me["email"] == "alice@example.com" and signed_in["key"]
     assert ok(client.get("/api/users/self"))["username"] == "alice"
     # Unsafe requests made with a session need the CSRF token.
     assert client.post("/api/projects", {"name": "x"}, format="json").status_code == 403
     csrf = client.cookies["csrftoken"].value
     ok(client.post("/api/projects", {"name": "x"}, format="json", HTTP_X_CSRFTOKEN=csrf), 201)
-    ok(client.post("/api/auth/logout"), 204)
+    assert ok(client.post("/api/auth/logout"), 200) == {"detail": "Successfully logged out."}
     assert client.get("/api/users/self").status_code == 401
 
 

@@ -3,10 +3,9 @@
 -- [since, until) is the time range: the whole export, or one window of it (exports.query).
 -- /*filters*/ is replaced by exports.query with a fixed `AND <column> = {<column>:UInt64}` per
 -- filter given (org_id, project_id, task_id, job_id, user_id); values are always bound.
-SELECT
-    scope, obj_name, obj_id, obj_val, source, timestamp, count, duration,
-    project_id, task_id, job_id, user_id, user_name, user_email, org_id, org_slug,
-    payload, access_token_id
+-- /*columns*/ is replaced by exports.query with the exported columns (EXPORT_COLUMNS) or, for CSV,
+-- one expression per row that renders those columns as CVAT's csv.writer does.
+SELECT /*columns*/
 FROM events
 WHERE source IN ('server', 'client')
     AND scope != 'send:exception'

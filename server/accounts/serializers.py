@@ -59,6 +59,9 @@ class IdField(serializers.IntegerField):
 
 
 class UserSerializer(serializers.ModelSerializer):
+    # CVAT's SDK requires `groups`: CVAT's system groups, here "admin" (superusers) or "user".
+    groups = serializers.SerializerMethodField()
+
     class Meta:
         model = User
         fields = [
@@ -67,12 +70,25 @@ class UserSerializer(serializers.ModelSerializer):
             "first_name",
             "last_name",
             "email",
+            "groups",
+            "is_staff",
             "is_superuser",
             "is_active",
             "date_joined",
             "last_login",
         ]
-        read_only_fields = ["id", "username", "is_superuser", "is_active", "date_joined", "last_login"]
+        read_only_fields = [
+            "id",
+            "username",
+            "is_staff",
+            "is_superuser",
+            "is_active",
+            "date_joined",
+            "last_login",
+        ]
+
+    def get_groups(self, instance: Any) -> list[str]:
+        return ["admin"] if instance.is_superuser else ["user"]
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)

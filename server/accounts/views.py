@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.db.models import Q, QuerySet
 from django.middleware.csrf import get_token
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -192,7 +193,10 @@ class LoginFailed(exceptions.APIException):
 
 class LoginView(APIView):
     """`POST {"username", "password"}`: start a session (cookie `sessionid`; unsafe requests made with
-    the session must then send the `csrftoken` cookie's value in an `X-CSRFToken` header)."""
+    the session must then send the `csrftoken` cookie's value in an `X-CSRFToken` header). The answer
+    is CVAT's `{"key": ...}` plus `user`, the signed-in user. `key` is the session's key (the
+    `sessionid` cookie's value): a credential that ends with the session, in the at most 40
+    characters CVAT's SDK accepts there. API keys for headers are access tokens."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
@@ -210,16 +214,19 @@ class LoginView(APIView):
             raise LoginFailed()
         login(request._request, user)
         get_token(request._request)  # sets the csrftoken cookie
-        return Response(UserSerializer(user, context={"viewer": user}).data)
+        user_data = UserSerializer(user, context={"viewer": user}).data
+        return Response({"key": request.session.session_key, "user": user_data})
 
 
 class LogoutView(APIView):
-    """`POST`: end the session, if any."""
+    """`POST`: end the session, if any (its key stops working). 200 with `{"detail": ...}`, as CVAT."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        request=None, responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description='{"detail"}')}
+    )
     def post(self, request: Any) -> Response:
         logout(request._request)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response({"detail": "Successfully logged out."})

@@ -127,9 +127,17 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.permissions.OrganizationContext",
     ],
-    # JSON bodies are refused past API_MAX_JSON_DEPTH levels before any parser descends.
+    # CVAT's clients ask for and may send application/vnd.cvat+json: JSON under another name.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "config.media_types.CvatJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    # JSON bodies (either media type) are refused past API_MAX_JSON_DEPTH levels before any
+    # parser descends.
     "DEFAULT_PARSER_CLASSES": [
         "config.parsers.DepthLimitedJSONParser",
+        "config.media_types.CvatJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
