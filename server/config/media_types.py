@@ -8,8 +8,9 @@ ignored: this server has one API shape.
 
 from __future__ import annotations
 
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
+
+from config.parsers import DepthLimitedJSONParser
 
 CVAT_JSON = "application/vnd.cvat+json"
 
@@ -18,5 +19,6 @@ class CvatJSONRenderer(JSONRenderer):
     media_type = CVAT_JSON
 
 
-class CvatJSONParser(JSONParser):
+class CvatJSONParser(DepthLimitedJSONParser):
+    # The same depth limit as plain JSON: the media type must not be a way around it.
     media_type = CVAT_JSON
