@@ -110,6 +110,7 @@ def visible_filter(
 
 def has_analytics_access(user: Any) -> bool:
     """May `user` open Grafana (the compose deployment's /analytics)? Grafana cannot limit rows to
-    an organization, so only instance analysts may: active superusers and staff. Everybody else
-    reads the dashboards on the server's own pages, limited to their organizations."""
-    return _is_authenticated(user) and bool(user.is_active) and bool(user.is_superuser or user.is_staff)
+    an organization or a person, so only those who see every row on every other surface may
+    (accounts.privacy): active superusers. Everybody else reads the dashboards on the server's own
+    pages, limited as the rest of the analytics are."""
+    return _is_authenticated(user) and bool(user.is_active) and bool(user.is_superuser)

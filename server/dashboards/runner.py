@@ -16,8 +16,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from accounts.privacy import OTHERS_REFUSED, own_rows_user
 from accounts.visibility import visible_org_ids
-from analytics.errors import AnalyticsError, not_found
+from analytics.errors import AnalyticsError, forbidden, not_found
 from dashboards.macros import (
     ALL,
     ORG_VARIABLE,
@@ -88,8 +89,32 @@ def read_selection(dashboard: Mapping[str, Any], body: Mapping[str, Any]) -> Sel
     return Selection(time_from, time_to, chosen)
 
 
-def restriction_for(user: Any) -> OrgRestriction:
-    return OrgRestriction.of(visible_org_ids(user))
+ORGANIZATION_VARIABLE = "organization"
+USER_VARIABLE = "user"
+
+
+def _chosen_orgs(selection: Selection, visible: set[int] | None) -> set[int] | None:
+    """The organizations the `organization` variable narrows to (within `visible`), else `visible`."""
+    chosen = selection.variables.get(ORGANIZATION_VARIABLE, [ALL])
+    if ALL in chosen or not all(value.isdigit() for value in chosen):
+        return visible  # anything else is the SQL's business; the wider scope is the stricter one
+    ids = {int(value) for value in chosen if 0 < int(value) < 2**64}
+    return ids if visible is None else ids & visible
+
+
+def restriction_for(user: Any, selection: Selection) -> OrgRestriction:
+    """The rows a viewer sees (accounts.privacy): their organizations and, where they see only
+    their own rows, their user id; `variables.user` naming anybody else is then 403."""
+    visible = visible_org_ids(user)
+    chosen = _chosen_orgs(selection, visible)
+    own_user = own_rows_user(user, chosen)
+    if own_user is not None:
+        named = set(selection.variables.get(USER_VARIABLE, [])) - {ALL, str(own_user)}
+        if named:
+            raise forbidden(OTHERS_REFUSED, field=f"variables.{USER_VARIABLE}")
+        return OrgRestriction.of(visible, user_id=own_user)
+    # Everybody's rows, granted for the chosen organizations only: the engine limits reads to them.
+    return OrgRestriction.of(chosen)
 
 
 def _variables(dashboard: Mapping[str, Any], selection: Selection) -> dict[str, Any]:
