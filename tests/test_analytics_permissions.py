@@ -97,7 +97,9 @@ KPI_MATRIX = [
 
 
 @pytest.mark.parametrize(("caller", "query", "status", "sees", "own"), KPI_MATRIX)
-def test_kpi_values_show_only_the_callers_organizations(api, people, events, caller, query, status, sees, own):
+def test_kpi_values_show_only_the_callers_organizations(
+    api, people, events, caller, query, status, sees, own
+):
     code, result = kpi_events(as_user(api, people, caller), **query)
     assert code == status, result
     if status == 403:
