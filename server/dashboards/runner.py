@@ -99,7 +99,15 @@ def _chosen_orgs(selection: Selection, visible: set[int] | None) -> set[int] | N
     if ALL in chosen or not all(value.isdigit() for value in chosen):
         return visible  # anything else is the SQL's business; the wider scope is the stricter one
     ids = {int(value) for value in chosen if 0 < int(value) < 2**64}
-    return ids if visible is None else ids & visible
+    if visible is None:
+        return ids
+    if ids - visible:  # as `org_id` on the KPI API: 403, never an empty answer
+        outside = min(ids - visible)
+        raise forbidden(
+            f"You may not read analytics of organization {outside}.",
+            field=f"variables.{ORGANIZATION_VARIABLE}",
+        )
+    return ids
 
 
 def restriction_for(user: Any, selection: Selection) -> OrgRestriction:
