@@ -56,6 +56,7 @@ class Api:
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "ANALYTICS_DATA_DIR": str(data_dir), "PORT": str(port), "LOG_LEVEL": "WARNING"}
+    env["REGISTRATION_OPEN"] = "true"  # prepare() signs its user up through the API
     python = sys.executable
     subprocess.run(
         [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO / "server", env=env, check=True

@@ -107,6 +107,17 @@ def org_api(api, make_user):
     return api
 
 
+def join_by_invitation(org_api, user, role: str = "worker") -> dict:
+    """Add `user` to org_api's organization the only way an owner can: invite, then accept as them."""
+    response = org_api.post("/api/invitations", {"user": user.username, "role": role}, format="json")
+    assert response.status_code == 201, response.content
+    invitee = APIClient()
+    invitee.force_authenticate(user)
+    accepted = invitee.post(f"/api/invitations/{response.json()['key']}/accept")
+    assert accepted.status_code == 200, accepted.content
+    return accepted.json()["membership"]
+
+
 def create_project_tree(api, name: str = "Cars", tasks: int = 2, jobs_per_task: int = 2) -> dict:
     """A project with labels, `tasks` tasks and `jobs_per_task` jobs each, through the API."""
     project = api.post(

@@ -279,7 +279,10 @@ def test_events_are_emitted_only_after_commit(transactional_db, spool_path):
 def test_health_reports_spool_depth_age_and_last_error(api, clickhouse, django_user_model):
     from shipping.service import get_flusher, get_spool
 
-    user = django_user_model.objects.create_user("ops", password="pw")  # emits create:user
+    member = django_user_model.objects.create_user("member", password="pw")
+    api.force_authenticate(member)
+    assert api.get("/api/server/health").status_code == 403  # instance-wide details: admins only
+    user = django_user_model.objects.create_superuser("ops", password="pw")  # emits create:user
     api.force_authenticate(user)
     get_flusher().drain(timeout=10)
     get_spool().append(make_rows(3))
@@ -290,7 +293,7 @@ def test_health_reports_spool_depth_age_and_last_error(api, clickhouse, django_u
     assert body["shipping"]["last_error"] is None
     get_flusher().drain(timeout=10)
     body = api.get("/api/server/health").json()
-    assert body["spool"]["depth"] == 0 and body["shipping"]["shipped_rows"] == 4
+    assert body["spool"]["depth"] == 0 and body["shipping"]["shipped_rows"] == 5
     assert api.get("/healthz").json() == {"status": "ok"}
     api.force_authenticate(None)
     assert api.get("/api/server/health").status_code == 401

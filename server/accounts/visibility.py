@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, Subquery
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet, Subquery
 
 from accounts.models import Membership, Organization, Role
 
@@ -106,6 +107,21 @@ def visible_filter(
     return Q(**{f"{org_field}__in": member_org_ids_subquery(user)}) | (
         Q(**{f"{org_field}__isnull": True}) & owned
     )
+
+
+def visible_users(user: Any, organization: Organization | None = None) -> QuerySet:
+    """The users `user` may see or name: themself and the members of their organizations (of
+    `organization` only, when given); superusers everybody. Anybody else is never named or confirmed."""
+    users = get_user_model().objects
+    if organization is not None:
+        return users.filter(memberships__organization=organization)
+    if not _is_authenticated(user):
+        return users.none()
+    if user.is_superuser:
+        return users.all()
+    return users.filter(
+        Q(pk=user.pk) | Q(memberships__organization__in=member_org_ids_subquery(user))
+    ).distinct()
 
 
 def has_analytics_access(user: Any) -> bool:

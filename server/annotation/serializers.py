@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from rest_framework import serializers
 
 from accounts.api import ID_MAX
-from accounts.serializers import UserBriefSerializer, UserRefField
+from accounts.serializers import NO_SUCH_USER, UserBriefSerializer, UserRefField, visible_user
 from accounts.visibility import is_superuser, role_in
 from annotation.models import (
     Comment,
@@ -30,8 +29,6 @@ from annotation.models import (
     Task,
 )
 from annotation.scoping import scoped
-
-User = get_user_model()
 
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 # Label colours are picked from this palette in turn when none is given.
@@ -94,9 +91,9 @@ class AssigneeMixin(serializers.Serializer):
             pk = attrs.pop("assignee_id")
             if "assignee" in attrs and getattr(attrs["assignee"], "pk", None) != pk:
                 raise serializers.ValidationError({"assignee_id": ["Contradicts `assignee`."]})
-            user = None if pk is None else User.objects.filter(pk=pk).first()
+            user = None if pk is None else visible_user(self.context.get("request"), pk)
             if pk is not None and user is None:
-                raise serializers.ValidationError({"assignee_id": [f"User {pk} does not exist."]})
+                raise serializers.ValidationError({"assignee_id": [NO_SUCH_USER.format(value=pk)]})
             attrs["assignee"] = user
 
 

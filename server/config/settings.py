@@ -102,6 +102,9 @@ STATICFILES_DIRS = [("client", REPO_DIR / "components" / "client")]
 # the data directory (a volume in the container) to go stale.
 WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "/analytics/login/"
+# Anybody may create an account with POST /api/auth/register only when this is on.
+REGISTRATION_OPEN = env_bool("REGISTRATION_OPEN", False)
+INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -129,19 +129,15 @@ class Simulation:
         team += [(f"{prefix}-annotator-{i + 1}", "worker") for i in range(self.size.annotators)]
         for username, role in team:
             member = Member(username=username, role=role)
-            response = member.client.post(
-                "/api/auth/register",
-                {
-                    "username": username,
-                    "password": PASSWORD,
-                    "email": f"{username}@example.com",
-                    "first_name": username.split("-")[-1].capitalize(),
-                },
-                format="json",
-            )
-            if response.status_code != 201:
-                raise DemoError(f"cannot register {username}: {response.content[:300]!r}")
-            member.user_id = response.json()["id"]
+            # Accounts are made as an instance admin makes them: self-registration is off by default.
+            with simulated_time(self.now):
+                user = get_user_model().objects.create_user(
+                    username,
+                    f"{username}@example.com",
+                    PASSWORD,
+                    first_name=username.split("-")[-1].capitalize(),
+                )
+            member.user_id = user.pk
             member.token = self._token(member)
             member.client.credentials(HTTP_AUTHORIZATION=f"Token {member.token}")
             self.members[username] = member
@@ -150,9 +146,10 @@ class Simulation:
             owner, "post", "/api/organizations", {"slug": self.org_slug, "name": "Demo Annotation Co."}
         )
         for username, role in team[1:]:
-            self.call(
-                owner, "post", "/api/memberships", {"organization": org["id"], "user": username, "role": role}
+            invitation = self.call(
+                owner, "post", "/api/invitations", {"organization": org["id"], "user": username, "role": role}
             )
+            self.call(username, "post", f"/api/invitations/{invitation['key']}/accept")
         for member in self.members.values():
             member.client.credentials(
                 HTTP_AUTHORIZATION=f"Token {member.token}", HTTP_X_ORGANIZATION=self.org_slug

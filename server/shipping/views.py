@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import IsInstanceAdmin
 from shipping.service import get_flusher, get_spool
 
 # An unshipped event older than this means shipping is stuck.
@@ -44,7 +45,8 @@ def pipeline_health() -> dict:
 
 
 class HealthView(APIView):
-    permission_classes = [IsAuthenticated]
+    # Instance-wide details: admins only (everybody may read the status at /healthz).
+    permission_classes = [IsAuthenticated, IsInstanceAdmin]
 
     @extend_schema(summary="Pipeline health: spool depth, oldest unshipped event, last shipping error")
     def get(self, request: Request) -> Response:
