@@ -62,6 +62,16 @@ def spool_path(tmp_path: Path) -> Iterator[Path]:
     service.reset()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_counts() -> Iterator[None]:
+    """Failed sign-ins are counted per process (django-axes): one test's must not lock out the next."""
+    from django.core.cache import caches
+
+    caches["axes"].clear()
+    yield
+    caches["axes"].clear()
+
+
 @pytest.fixture
 def ship(clickhouse):
     """Ship everything spooled so far into ClickHouse, synchronously."""

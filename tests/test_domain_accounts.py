@@ -117,10 +117,19 @@ def test_session_login(world):
 
 def test_session_login_and_logout_endpoints_with_csrf(world):
     client = APIClient(enforce_csrf_checks=True)
-    response = client.post("/api/auth/login", {"username": "alice", "password": "wrong"}, format="json")
+    # Signing in needs the CSRF token too (login CSRF); GET /api/auth/login hands out the cookie.
+    credentials = {"username": "alice", "password": PASSWORD}
+    response = client.post("/api/auth/login", credentials, format="json")
+    assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+    assert "sessionid" not in client.cookies
+    ok(client.get("/api/auth/login"))
+    token = {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
+    response = client.post(
+        "/api/auth/login", {"username": "alice", "password": "wrong"}, format="json", **token
+    )
     assert response.status_code == 401
-    assert client.post("/api/auth/login", {"username": "alice"}, format="json").status_code == 400
-    me = ok(client.post("/api/auth/login", {"username": "alice", "password": PASSWORD}, format="json"))
+    assert client.post("/api/auth/login", {"username": "alice"}, format="json", **token).status_code == 400
+    me = ok(client.post("/api/auth/login", credentials, format="json", **token))
     assert me["username"] == "alice" and me["email"] == "alice@example.com"
     assert ok(client.get("/api/users/self"))["username"] == "alice"
     # Unsafe requests made with a session need the CSRF token.

@@ -293,7 +293,8 @@ def test_health_reports_spool_depth_age_and_last_error(api, clickhouse, django_u
     assert body["shipping"]["last_error"] is None
     get_flusher().drain(timeout=10)
     body = api.get("/api/server/health").json()
-    assert body["spool"]["depth"] == 0 and body["shipping"]["shipped_rows"] == 5
+    # 3 rows, 2 create:user and the send:exception of the refused request
+    assert body["spool"]["depth"] == 0 and body["shipping"]["shipped_rows"] == 6
     assert api.get("/healthz").json() == {"status": "ok"}
     api.force_authenticate(None)
     assert api.get("/api/server/health").status_code == 401

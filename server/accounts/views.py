@@ -10,6 +10,7 @@ from django.middleware.csrf import get_token
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -301,14 +302,22 @@ class LoginFailed(exceptions.APIException):
 
 
 class LoginView(APIView):
-    """`POST {"username", "password"}`: start a session (cookie `sessionid`; unsafe requests made with
-    the session must then send the `csrftoken` cookie's value in an `X-CSRFToken` header)."""
+    """`GET`: the `csrftoken` cookie. `POST {"username", "password"}` with that token in an
+    `X-CSRFToken` header: start a session (cookie `sessionid`; unsafe requests made with the session
+    must send the token the same way). CSRF-checked, so no other site can sign a browser in."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
     serializer_class = LoginSerializer
 
+    @extend_schema(request=None, responses={200: None})
+    def get(self, request: Any) -> Response:
+        get_token(request._request)  # sets the csrftoken cookie
+        return Response({"detail": "POST username and password with the csrftoken cookie in X-CSRFToken."})
+
     def post(self, request: Any) -> Response:
+        # DRF exempts its views from Django's CSRF middleware; a session sign-in must not be.
+        SessionAuthentication().enforce_csrf(request._request)
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(request._request, **serializer.validated_data)
