@@ -6,14 +6,22 @@
 - Every password entry point goes through Django's `authenticate()` with the Django request: the
   built-in login page, `POST /api/auth/login` and HTTP Basic (`ThrottledBasicAuthentication`).
 - A refused attempt answers 429 with `Retry-After`, as JSON.
+- `SignInGateMiddleware`, first in the stack, asks axes the same question for requests that carry
+  a password (HTTP Basic, or a POST to a sign-in path) before anything else runs: a locked-out
+  guess then costs a cache read instead of a full request (session, transaction, DRF), so a flood
+  of guesses cannot queue the other requests behind it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+from collections.abc import Callable
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework import authentication, exceptions
 
 LOCKED_OUT = "Too many failed sign-ins from this address or for this username; try again later."
@@ -54,3 +62,35 @@ class ThrottledBasicAuthentication(authentication.BasicAuthentication):
             if getattr(django_request, "axes_locked_out", False):
                 raise exceptions.Throttled(wait=retry_after_seconds(), detail=LOCKED_OUT) from None
             raise
+
+
+SIGN_IN_PATHS = frozenset({"/api/auth/login", "/api/auth/login/", "/analytics/login/", "/admin/login/"})
+
+
+def attempted_username(request: HttpRequest) -> str | bool | None:
+    """The username a request tries a password for: from HTTP Basic, None for a sign-in form or
+    API login (its body is not read here), False when the request tries no password."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header[:6].lower() == "basic ":
+        try:
+            return base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return False  # DRF answers a malformed header itself, without hashing anything
+    if request.method == "POST" and request.path_info in SIGN_IN_PATHS:
+        return None
+    return False
+
+
+class SignInGateMiddleware:
+    """Refuses a password attempt from a locked-out address or for a locked-out username at once."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        username = attempted_username(request)
+        if username is not False and settings.AXES_ENABLED:
+            credentials = {settings.AXES_USERNAME_FORM_FIELD: username} if username else None
+            if not AxesProxyHandler.is_allowed(request, credentials):
+                return lockout_response(request)
+        return self.get_response(request)
