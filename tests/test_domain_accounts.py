@@ -6,6 +6,7 @@ import base64
 from datetime import timedelta
 
 import pytest
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.test import APIClient, APIRequestFactory
 
@@ -40,7 +41,7 @@ def test_register_creates_a_user_who_can_sign_in(api, settings):
         201,
     )
     assert body["username"] == "zoe" and body["email"] == "z@x.io" and "password" not in body
-    assert api.login(username="zoe", password="pw-1")
+    assert api.login(request=HttpRequest(), username="zoe", password="pw-1")  # axes needs a request
     assert ok(api.get("/api/users/self"))["username"] == "zoe"
 
 
@@ -109,7 +110,7 @@ def test_anonymous_gets_401(world):
 
 def test_session_login(world):
     client = APIClient()
-    assert client.login(username="alice", password=PASSWORD)
+    assert client.login(request=HttpRequest(), username="alice", password=PASSWORD)
     assert ok(client.get("/api/users/self"))["username"] == "alice"
     client.logout()
     assert client.get("/api/users/self").status_code == 401
