@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 UI := components/dashboards-ui
 UI_BUNDLE := server/dashboards/static/dashboards/app.js
 
-.PHONY: run test install ui browser lint bench-shipping
+.PHONY: run test install ui browser dtlpy-client lint bench-shipping
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,17 @@ browser:
 	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 	    chromium chromium-driver nginx-light)
 
+# Dataloop's SDK in a venv of its own (its pins are not the server's), for tests/test_dtlpy_client.py.
+DTLPY_VENV := .venv-dtlpy
+DTLPY_REQUIREMENTS := tests/clients/requirements-dtlpy.txt
+
+$(DTLPY_VENV)/.installed: $(DTLPY_REQUIREMENTS)
+	$(PYTHON) -m venv $(DTLPY_VENV)
+	$(DTLPY_VENV)/bin/pip install --quiet -r $(DTLPY_REQUIREMENTS)
+	touch $@
+
+dtlpy-client: $(DTLPY_VENV)/.installed
+
 run: install ui
 	$(MANAGE) migrate --noinput
 	$(MANAGE) migrate_clickhouse
@@ -46,7 +57,7 @@ run: install ui
 	@echo "Serving on http://localhost:$${PORT:-8000} (API docs: /api/docs/)"
 	cd server && exec ../$(BIN)/gunicorn config.wsgi:application -c config/gunicorn.conf.py
 
-test: install ui browser
+test: install ui browser dtlpy-client
 	$(BIN)/ruff check server tests bench grafana
 	node --test components/client/
 	$(PY) -m pytest

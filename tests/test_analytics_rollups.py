@@ -19,12 +19,15 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from analytics.backfill import staging_inserts
 from analytics.buckets import Grid
 from analytics.registry import METRICS, STATUS_FIELDS
 from analytics.selectors import Scope, metric_series
 from events.record import EventRecord
 from shipping.sinks import ClickHouseSink
-from store.sql import load_sql
+from store.clickhouse_migrations import MIGRATIONS
+from store.ddl import SINGLE_NODE
+from store.schema import ROLLUP_5M_STATUS_MV
 from test_analytics_support import in_range, insert_events, random_events, totals
 
 START = datetime(2026, 10, 30, 22, 0, tzinfo=UTC)  # spans the October/November partitions
@@ -170,11 +173,9 @@ def test_distinct_counts_of_the_organization_tiers_stay_exact_when_their_parts_m
 
 
 def test_the_migration_copies_existing_rollups_into_the_organization_tiers_once(seeded, clickhouse):
-    from store.sql import split_statements
-
     from_views = both(clickhouse)
-    migration = (settings.REPO_DIR / "clickhouse/migrations/0011_org_rollups.sql").read_text()
-    copies = [sql for sql in split_statements(migration) if sql.lstrip().startswith("INSERT")]
+    migration = next(m for m in MIGRATIONS if m.label == "0011_org_rollups")
+    copies = [sql for sql in migration.statements(SINGLE_NODE) if sql.lstrip().startswith("INSERT")]
     assert len(copies) == 2
     for table in ("rollup_org_1h", "rollup_org_1d"):
         clickhouse.command(f"TRUNCATE TABLE {table}")
@@ -207,8 +208,9 @@ def test_status_changes_get_their_own_key_and_other_updates_do_not(clickhouse):
 
 def test_the_status_fields_of_the_view_and_the_backfill_are_the_registry_s():
     expected = "(" + ", ".join(f"'{name}'" for name in STATUS_FIELDS) + ")"
-    view = (settings.REPO_DIR / "clickhouse/migrations/0002_rollups.sql").read_text()
-    for sql in (view, load_sql("queries/analytics/backfill_status.sql")):
+    view = ROLLUP_5M_STATUS_MV.create(SINGLE_NODE)[0]
+    backfill_sql = next(sql for sql in staging_inserts(SINGLE_NODE) if "obj_name IN" in sql)
+    for sql in (view, backfill_sql):
         assert re.findall(r"obj_name IN (\([^)]*\))", sql) == [expected]
 
 

@@ -129,3 +129,44 @@ def test_unknown_panels_and_variables_get_404_and_anonymous_gets_403(two_orgs, a
     assert options.status_code == 200 and any("owner" in o["text"] for o in options.json()["options"])
     api.logout()
     assert api.post("/analytics/api/d/management/panels/1", {}, format="json").status_code in (401, 403)
+
+
+def test_the_root_leads_to_the_dashboards(client, db):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/analytics/"
+
+
+def test_swagger_ui_is_served_by_the_app_itself(client, make_user):
+    client.force_login(make_user("reader"))
+    page = client.get("/api/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
+    assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+
+
+def test_panels_bucket_days_in_the_requested_timezone(two_orgs):
+    viewer = two_orgs["viewer"]
+    answer = panel(viewer, "annotators", "Annotators per day", timezone="Asia/Kolkata", **{"from": "now-7d"})
+    assert answer.status_code == 200, answer.content
+    meta = answer.json()["meta"]
+    assert meta["timezone"] == "Asia/Kolkata" and meta["interval_s"] == 86400
+    assert meta["to"] - meta["from"] == 7 * 86_400_000 and meta["no_organization"] is False
+    bad = panel(viewer, "annotators", "Annotators per day", timezone="Mars/Olympus")
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "timezone"
+    weeks = panel(viewer, "annotators", "Annotators per day", **{"from": "now-90d"})
+    assert weeks.json()["meta"]["interval_s"] == 7 * 86400
+
+
+def test_an_expired_session_is_told_apart_from_a_refusal(two_orgs):
+    anonymous = APIClient()
+    answer = panel(anonymous, "annotators", "Annotators")
+    assert answer.status_code in (401, 403) and answer.json()["error"]["code"] == "not_authenticated"
+
+
+def test_a_user_in_no_organization_gets_a_page_that_says_so(client, make_user, clickhouse):
+    client.force_login(make_user("loner"))
+    page = client.get("/analytics/d/annotators/")
+    assert page.status_code == 200 and 'data-no-organization="true"' in page.content.decode()
+    answer = panel(client, "annotators", "Annotators")
+    assert answer.status_code == 200 and answer.json()["meta"]["no_organization"] is True

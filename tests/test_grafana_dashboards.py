@@ -6,12 +6,14 @@ made through the real API, with key numbers checked against what was posted."""
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -37,6 +39,7 @@ DASHBOARD_DIR = REPO / "grafana" / "dashboards"
 DASHBOARDS = {path.name: json.loads(path.read_text()) for path in sorted(DASHBOARD_DIR.glob("*.json"))}
 ALLOWED_PANELS = {"timeseries", "table", "stat", "barchart"}
 INTERVAL = 300
+BUILTINS = {"__timezone"}  # Grafana's global variables the queries use
 
 
 def _generator():
@@ -79,7 +82,8 @@ def test_the_four_dashboards_have_cvats_panels_and_more():
             "Jobs completed",
             "Job rejection rate",
             "Annotators",
-            "Working hours per annotator",
+            "Working hours per annotator per day",
+            "Annotators per day",
             "Objects per working hour by annotator",
         },
     }
@@ -115,7 +119,7 @@ def test_dashboard_rules(name):
         references = re.findall(r"\$\{(\w+)(?::(\w+))?\}|\$(?!__)(\w+)", sql)
         for braced, fmt, bare in references:
             assert not bare, f"{where}: write ${{{bare}:singlequote}}"
-            assert braced in variables, f"{where}: unknown variable {braced}"
+            assert braced in variables or braced in BUILTINS, f"{where}: unknown variable {braced}"
             assert fmt == "singlequote", f"{where}: ${{{braced}}} without :singlequote"
         assert not re.search(r"\b(?:FROM|JOIN)\s+[\w`\"]+\.", sql, re.I), f"{where}: database name"
         check_org_filtered(sql)
@@ -467,6 +471,61 @@ def test_annotator_kpis(world, clickhouse):
     assert rate["Job rejection rate (%)"] == 0
     bars = panel_rows(clickhouse, annotators, "Objects per working hour by annotator", restriction=acme)
     assert sorted(row["Annotator"] for row in bars) == ["annie", "bert"]
+
+
+def test_time_series_have_a_zero_for_every_interval_of_the_range(world, clickhouse):
+    start, end = time_range()
+    first = int(start.timestamp()) // INTERVAL * INTERVAL
+    expected = len(range(first, int(end.timestamp()) + 1, INTERVAL))
+    rows = panel_rows(clickhouse, DASHBOARDS["all_events.json"], "Events over time")
+    assert len(rows) == expected and any(row["Events"] == 0 for row in rows)
+    per_user = panel_rows(clickhouse, DASHBOARDS["management.json"], "Events per user")
+    users = {row["User"] for row in per_user}
+    assert len(users) >= 3 and len(per_user) == expected * len(users)
+    assert [row["time"] for row in per_user] == sorted(row["time"] for row in per_user)
+
+
+@pytest.mark.parametrize("timezone", ["utc", "Pacific/Kiritimati", "America/Adak"])
+def test_per_day_panels_add_up_to_the_annotators_table(world, clickhouse, timezone):
+    annotators = DASHBOARDS["annotators.json"]
+    acme = OrgRestriction.of([world["acme"]["id"]])
+    day = 86_400
+    table = {
+        row["Annotator"]: row for row in panel_rows(clickhouse, annotators, "Annotators", restriction=acme)
+    }
+    # annie's completed job was never rejected; her rejected job was never completed.
+    assert (
+        table["annie"]["First-pass acceptance (%)"] == 100
+        and table["bert"]["First-pass acceptance (%)"] == 100
+    )
+    bars = panel_rows(
+        clickhouse,
+        annotators,
+        "Working hours per annotator per day",
+        restriction=acme,
+        interval=day,
+        timezone=timezone,
+    )
+    per_day = panel_rows(
+        clickhouse, annotators, "Annotators per day", restriction=acme, interval=day, timezone=timezone
+    )
+    zone = ZoneInfo("UTC" if timezone == "utc" else timezone)
+    for found, time_column in ((bars, "time"), (per_day, "Period")):
+        for row in found:
+            local = row[time_column].astimezone(zone)
+            assert (local.hour, local.minute) == (0, 0), (
+                f"{time_column} {local} is not a midnight in {timezone}"
+            )
+    for name, total in table.items():
+        hours = [row["Working hours"] for row in bars if row["Annotator"] == name]
+        assert 1 <= len(hours) <= 2  # the 3-hour range spans one or two calendar days
+        assert math.fsum(hours) == pytest.approx(total["Working hours"], rel=1e-12)
+        days = [row for row in per_day if row["Annotator"] == name]
+        for column in ("Working hours", "Objects drawn", "Jobs completed", "Jobs rejected"):
+            assert math.fsum(row[column] for row in days) == pytest.approx(total[column], rel=1e-12), column
+    # Weeks (Mondays) when the interval is a week.
+    weeks = panel_rows(clickhouse, annotators, "Annotators per day", restriction=acme, interval=7 * day)
+    assert {row["Period"].weekday() for row in weeks} == {0}
 
 
 def test_variable_options_show_names_beside_ids(world, clickhouse):

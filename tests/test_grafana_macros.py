@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from analytics.registry import KPIS
+from analytics.registry import JOB_KPIS, KPIS
 from dashboards.macros import (
     ALL,
     ORG_VARIABLE,
@@ -310,3 +310,38 @@ def test_kpi_sql_equals_the_registry_formula(clickhouse, key):
             assert got is None, (key, totals)
         else:
             assert got == pytest.approx(expected, rel=1e-12), (key, totals)
+
+
+def test_job_kpi_sql_equals_the_registry_definition(clickhouse):
+    sys.path.insert(0, str(Path(settings.REPO_DIR) / "grafana"))
+    try:
+        from generator.sql import job_kpi
+    finally:
+        sys.path.remove(str(Path(settings.REPO_DIR) / "grafana"))
+    for key, definition in JOB_KPIS.items():
+        rng = random.Random(key)
+        for case in range(10):
+            jobs = [{name: rng.choice((0, 0, 1, 2)) for name in definition.metrics} for _ in range(case * 3)]
+            rows = (
+                ", ".join(
+                    "(" + ", ".join([str(i), *(str(job[name]) for name in definition.metrics)]) + ")"
+                    for i, job in enumerate(jobs)
+                )
+                or "(0, " + ", ".join("0" for _ in definition.metrics) + ")"
+            )
+            columns = ", ".join(["job_id UInt64", *(f"{name} UInt64" for name in definition.metrics)])
+            sql = job_kpi(key, {name: name for name in definition.metrics}, "job_id")
+            (got,) = clickhouse.query(
+                f"SELECT {sql} FROM values('{columns}', {rows}) WHERE {bool(jobs):d}"
+            ).result_rows[0]
+            counted = [job for job in jobs if job[definition.counted] > 0]
+            if not counted:
+                assert got is None, (key, jobs)
+            else:
+                expected = 100 * sum(definition.accepted(job) for job in counted) / len(counted)
+                assert got == pytest.approx(expected), (key, jobs)
+
+
+def test_timezone_is_grafanas_global_variable():
+    assert x("${__timezone:singlequote}") == "'utc'"
+    assert x("${__timezone:singlequote}", timezone="Europe/Berlin") == "'Europe/Berlin'"

@@ -1,12 +1,11 @@
-"""object_names (clickhouse/migrations/0010_object_names.sql): the latest name of every object and
+"""object_names (store/schema.py, migration 0010_object_names): the latest name of every object and
 user, kept by materialized views from create/update events, and backfilled by the migration."""
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from conftest import create_project_tree, rows
-from store.sql import split_statements
+from store.clickhouse_migrations import MIGRATIONS
+from store.ddl import SINGLE_NODE
 
 LATEST = (
     "SELECT kind, id, argMax(name, updated_at) AS name, argMax(org_id, updated_at) AS org_id"
@@ -64,8 +63,8 @@ def test_the_migration_backfills_names_of_earlier_events(org_api, ship, clickhou
     ship()
     clickhouse.command("TRUNCATE TABLE object_names")
     assert names(clickhouse) == {}
-    sql = (settings.REPO_DIR / "clickhouse" / "migrations" / "0010_object_names.sql").read_text()
-    for statement in split_statements(sql):
+    migration = next(m for m in MIGRATIONS if m.label == "0010_object_names")
+    for statement in migration.statements(SINGLE_NODE):
         if statement.startswith("INSERT"):
             clickhouse.command(statement)
             clickhouse.command(statement)  # re-running it changes nothing

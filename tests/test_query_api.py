@@ -225,6 +225,7 @@ def keep(records: Iterable[EventRecord], ctx: dict[str, list[int]]) -> list[Even
         "orgId": "org_id",
         "projectId": "project_id",
         "taskId": "task_id",
+        "datasetId": "task_id",
         "jobId": "job_id",
         "assignmentId": "job_id",
         "userId": "user_id",
@@ -667,10 +668,13 @@ CONTEXTS = [
     ({"orgId": [1]}, (1,)),
     ({"projectId": [100, 201], "userId": [12, 13]}, None),
     ({"assignmentId": [10000, 10001, 20111], "taskId": []}, None),
+    ({"datasetId": [1000, 2011]}, None),  # Dataloop's name for tasks
 ]
 
 
-@pytest.mark.parametrize(("ctx", "org_ids"), CONTEXTS, ids=["all", "org", "projects+users", "jobs"])
+@pytest.mark.parametrize(
+    ("ctx", "org_ids"), CONTEXTS, ids=["all", "org", "projects+users", "jobs", "datasets"]
+)
 def test_every_measure_equals_the_raw_events(root, seeded, ctx, org_ids):
     """Every measure by minute (raw events), hour and day (rollups) over an unaligned range: each
     grid is widened to its own whole buckets, and every record matches the raw events."""
@@ -795,13 +799,14 @@ def test_reference_active_users_example(root, seeded, django_user_model):
 # The tutorial's own call; pandas 3 deprecates from_dict on a list of records (it still works).
 @pytest.mark.filterwarnings("ignore:Passing a list to DataFrame.from_dict")
 def test_reference_two_granularity_example(root, seeded):
-    """The tutorial's countItemInAnnotationTimeBucket query, hour and day, read page by page into
-    two DataFrames. Its `datasetId` has no counterpart in our events: rejected, not ignored."""
+    """The tutorial's countItemInAnnotationTimeBucket query, hour and day, read into two DataFrames
+    without paging (the entries hold every record). Its `datasetId` is a task here."""
     created_at = "2026-11-02T00:00:00.000Z"
+    ctx = {"projectId": [100], "datasetId": [1000]}
     payload = {
         "startTime": created_at,
         "endTime": None,
-        "context": {"projectId": [100], "datasetId": ["64b7f0c1a2"]},
+        "context": ctx,
         "measures": [
             {
                 "measureType": "countItemInAnnotationTimeBucket",
@@ -810,13 +815,11 @@ def test_reference_two_granularity_example(root, seeded):
             }
         ],
     }
-    status, body = post(root, payload)
-    assert status == 400
-    assert body["error"]["code"] == "unsupported_dimension" and body["error"]["field"] == "context.datasetId"
-
-    del payload["context"]["datasetId"]
-    samples = all_pages(root, payload)
+    status, samples = post(root, payload)
+    assert status == 200, samples
     assert [s["timeGranularity"] for s in samples] == ["hour", "day"]
+    assert all(not s["hasNext"] and s["totalCount"] == len(s["response"]) for s in samples)
+    assert len(samples[0]["response"]) > 1000  # more than a page used to hold: nothing cut
     hour_df = day_df = None
     if samples[0]["response"]:
         hour_df = pd.DataFrame.from_dict(data=samples[0]["response"])
@@ -831,7 +834,7 @@ def test_reference_two_granularity_example(root, seeded):
         grid = Grid(start, now, granularity)
         assert len(df) == 5 * len(grid.starts)  # every bucket x every bin: zero-filled
         assert list(df["time"]) == sorted(df["time"], reverse=True)  # sortDirection descending
-        rs = in_range(keep(seeded, {"projectId": [100]}), grid.start, grid.end)
+        rs = in_range(keep(seeded, ctx), grid.start, grid.end)
         expected = pd.DataFrame(histogram(rs, grid))
         pd.testing.assert_frame_equal(
             df.sort_values(["time", "minDuration"]).reset_index(drop=True),
@@ -842,7 +845,7 @@ def test_reference_two_granularity_example(root, seeded):
         hour_df.groupby("bucket")["count"].sum().to_dict()
         == day_df.groupby("bucket")["count"].sum().to_dict()
     )
-    jobs_worked = len({r.job_id for r in keep(seeded, {"projectId": [100]}) if WT(r) and r.job_id})
+    jobs_worked = len({r.job_id for r in keep(seeded, ctx) if WT(r) and r.job_id})
     assert hour_df["count"].sum() == jobs_worked
 
 

@@ -66,9 +66,9 @@ BAD_REQUESTS = [
         "context.jobId",
     ),
     (
-        "datasetId",
-        body(context={"projectId": [1], "datasetId": ["x"]}),
-        "unsupported_dimension",
+        "a datasetId not a number",
+        body(context={"datasetId": ["x"]}),
+        "invalid_parameter",
         "context.datasetId",
     ),
     ("itemId in context", body(context={"itemId": ["7"]}), "unsupported_dimension", "context.itemId"),
@@ -90,6 +90,12 @@ BAD_REQUESTS = [
         body(context={"jobId": [1], "assignmentId": [2]}),
         "duplicate_dimension",
         "context.assignmentId",
+    ),
+    (
+        "taskId and datasetId",
+        body(context={"datasetId": [1], "taskId": [2]}),
+        "duplicate_dimension",
+        "context.taskId",
     ),
     ("no measures", body(measures=...), "invalid_parameter", "measures"),
     ("empty measures", body(measures=[]), "invalid_parameter", "measures"),
@@ -173,6 +179,7 @@ BAD_REQUESTS = [
     ("a negative page size", measure(pageSize=-1), "invalid_parameter", "measures[0].pageSize"),
     ("a boolean page size", measure(pageSize=True), "invalid_parameter", "measures[0].pageSize"),
     ("page 1 of pageSize 0", measure(page=1, pageSize=0), "invalid_parameter", "measures[0].page"),
+    ("page 1 without a pageSize", measure(page=1), "invalid_parameter", "measures[0].page"),
     ("a bad sort direction", measure(sortDirection="desc"), "invalid_parameter", "measures[0].sortDirection"),
     ("params not an object", measure(params=["x"]), "invalid_parameter", "measures[0].params"),
     (
@@ -201,7 +208,7 @@ BAD_REQUESTS = [
             measures=[
                 {
                     "measureType": "userStatsActivityTimeByField",
-                    "params": {"groupByFields": ["userId", "datasetId"]},
+                    "params": {"groupByFields": ["userId", "podId"]},
                 }
             ]
         ),
@@ -384,6 +391,7 @@ def test_members_see_their_organizations_only(api, world, events):
         ("worker_a", None, {"taskId": "b"}, "context.taskId"),
         ("worker_a", None, {"jobId": "b"}, "context.jobId"),
         ("worker_a", None, {"assignmentId": "b"}, "context.assignmentId"),
+        ("worker_a", None, {"datasetId": "b"}, "context.datasetId"),
         ("owner_a", None, {"projectId": "none"}, "context.projectId"),  # no organization: outside
         ("annotator", "org-b", {"jobId": "a"}, "context.jobId"),  # outside the organization context
         ("worker_a", None, {"userId": [23]}, "context.userId"),  # somebody else, not an admin
@@ -396,7 +404,7 @@ def test_context_ids_outside_the_callers_organizations_are_403(
 ):
     users, objects = world
     context = {
-        key: [objects[value][key.removesuffix("Id").replace("assignment", "job")]]
+        key: [objects[value][key.removesuffix("Id").replace("assignment", "job").replace("dataset", "task")]]
         if isinstance(value, str)
         else value
         for key, value in context.items()

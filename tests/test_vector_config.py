@@ -1,7 +1,7 @@
 """components/vector/vector.yaml: checked here because no Vector binary runs in CI.
 
 The checks tie the config to the things it must agree with: the `events` table
-(clickhouse/migrations/0001_events.sql and events.record.EVENT_COLUMNS), the documented environment
+(the rendered CREATE TABLE of store.schema.EVENTS and events.record.EVENT_COLUMNS), the documented environment
 (docs/settings.md), and the body the server's VectorSink actually sends.
 """
 
@@ -22,10 +22,11 @@ import yaml
 
 from events.record import EVENT_COLUMNS, EventRecord
 from shipping.sinks import INSERT_SETTINGS, SinkError, VectorSink
+from store.ddl import SINGLE_NODE
+from store.schema import EVENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_PATH = ROOT / "components" / "vector" / "vector.yaml"
-MIGRATION_PATH = ROOT / "clickhouse" / "migrations" / "0001_events.sql"
 SETTINGS_DOC_PATH = ROOT / "docs" / "settings.md"
 
 SOURCE = "events_http"
@@ -102,9 +103,9 @@ def sink(config: dict[str, Any]) -> dict[str, Any]:
 
 def events_table_columns() -> list[str]:
     """Column names of `CREATE TABLE ... events (...)`, in order, from the migration's SQL."""
-    sql = re.sub(r"--[^\n]*", "", MIGRATION_PATH.read_text())
+    sql = EVENTS.create(SINGLE_NODE)[0]
     create = re.search(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?events`?\s*\(", sql, re.IGNORECASE)
-    assert create, f"no CREATE TABLE events in {MIGRATION_PATH}"
+    assert create, "no CREATE TABLE events in the rendered schema"
     depth, start, body = 1, create.end(), None
     for i in range(start, len(sql)):
         depth += {"(": 1, ")": -1}.get(sql[i], 0)
@@ -183,7 +184,7 @@ def test_only_fields_are_exactly_the_events_table_columns(sink: dict[str, Any]) 
     table_columns = events_table_columns()
     assert len(table_columns) == len(set(table_columns))
     assert set(table_columns) == set(EVENT_COLUMNS), (
-        "clickhouse/migrations/0001_events.sql and events.record.EVENT_COLUMNS disagree: "
+        "store.schema.EVENTS and events.record.EVENT_COLUMNS disagree: "
         f"only in SQL {sorted(set(table_columns) - set(EVENT_COLUMNS))}, "
         f"only in EVENT_COLUMNS {sorted(set(EVENT_COLUMNS) - set(table_columns))}"
     )

@@ -85,10 +85,15 @@ def timeseries_panel(
     *,
     unit: str = "short",
     min_interval: str = "5m",
+    decimals: int | None = None,
+    bars: bool = False,
+    max_data_points: int = 200,
 ) -> timeseries.Panel:
     """`min_interval` is the panel's minimum `$__interval`: 5m on the 5-minute rollups, so a bucket
-    of the chart never splits a rollup bucket."""
-    return (
+    of the chart never splits a rollup bucket; 1d on "per day" panels. `bars` draws stacked bars
+    (one per period and series) instead of lines. The y axis starts at 0: every series here is a
+    count, a duration or a rate."""
+    panel = (
         timeseries.Panel()
         .id(panel_id)
         .title(title)
@@ -98,15 +103,39 @@ def timeseries_panel(
         .grid_pos(pos)
         .interval(min_interval)
         .unit(unit)
+        .min(0)
         .legend(_legend())
         .line_width(1)
-        .fill_opacity(10)
+        .fill_opacity(80 if bars else 10)
         .span_nulls(False)
     )
+    if bars:
+        panel = (
+            panel.draw_style(common_models.GraphDrawStyle.BARS)
+            .stacking(common.StackingConfig().mode(common_models.StackingMode.NORMAL))
+            .bar_alignment(common_models.BarAlignment.AFTER)
+        )
+    # At most ~200 points whatever the screen: 5 min buckets over 12 h, 1 h over 7 days, 3 h
+    # over 30 days (Grafana otherwise uses the panel's pixel width, ~1 point per pixel).
+    panel = panel.max_data_points(max_data_points)
+    return panel.decimals(decimals) if decimals is not None else panel
 
 
-def table_panel(panel_id: int, title: str, description: str, sql: str, pos: models.GridPos) -> table.Panel:
-    return (
+def table_panel(
+    panel_id: int,
+    title: str,
+    description: str,
+    sql: str,
+    pos: models.GridPos,
+    *,
+    units: dict[str, tuple[str, int | None]] | None = None,
+    min_interval: str | None = None,
+    max_data_points: int | None = None,
+) -> table.Panel:
+    """`units`: column -> (Grafana unit, decimals), as field overrides (hours, percentages...).
+    `min_interval`/`max_data_points` only matter to tables grouped by `$__interval_s` periods,
+    which must cut the same periods as their chart."""
+    panel = (
         table.Panel()
         .id(panel_id)
         .title(title)
@@ -116,6 +145,16 @@ def table_panel(panel_id: int, title: str, description: str, sql: str, pos: mode
         .grid_pos(pos)
         .filterable(True)
     )
+    for column, (unit, decimals) in (units or {}).items():
+        properties = [models.DynamicConfigValue(id_val="unit", value=unit)]
+        if decimals is not None:
+            properties.append(models.DynamicConfigValue(id_val="decimals", value=decimals))
+        panel = panel.override_by_name(column, properties)
+    if min_interval is not None:
+        panel = panel.interval(min_interval)
+    if max_data_points is not None:
+        panel = panel.max_data_points(max_data_points)
+    return panel
 
 
 def stat_panel(
@@ -127,7 +166,10 @@ def stat_panel(
     *,
     unit: str = "short",
     decimals: int | None = None,
+    no_value: str = "0",
 ) -> stat.Panel:
+    """`no_value` is shown when the query gives NULL: 0 for counts and sums, a dash for ratios
+    (a rate over nothing is not 0)."""
     panel = (
         stat.Panel()
         .id(panel_id)
@@ -138,7 +180,7 @@ def stat_panel(
         .grid_pos(pos)
         .unit(unit)
         .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
-        .no_value("0")
+        .no_value(no_value)
         .graph_mode(common_models.BigValueGraphMode.NONE)
     )
     return panel.decimals(decimals) if decimals is not None else panel

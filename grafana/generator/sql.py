@@ -18,9 +18,10 @@ Rules every query follows (tests/test_grafana_dashboards.py checks them):
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Mapping
 
-from analytics.registry import ALL_METRICS, ALL_SCOPES, KPIS, DistinctMetric, Metric
+from analytics.registry import ALL_METRICS, ALL_SCOPES, JOB_KPIS, KPIS, DistinctMetric, Metric
 
 ID_ALL = "-1"  # custom all value of id variables
 TEXT_ALL = "'__all__'"  # custom all value of text variables (the quotes are part of it)
@@ -79,6 +80,31 @@ def where(
 
 ROLLUP_TIME = "$__timeFilter(bucket)"
 EVENTS_TIME = "$__timeFilter_ms(timestamp)"
+
+# Zero where nothing happened: every interval of the range gets a row (per series when the ORDER
+# BY starts with the series column: ClickHouse fills each sorting prefix on its own).
+ZERO_FILL = (
+    "WITH FILL FROM toStartOfInterval($__fromTime, INTERVAL $__interval_s second)"
+    " TO $__toTime STEP $__interval_s"
+)
+
+# The dashboard's timezone (Grafana's `${__timezone}`: `utc` or an IANA name; the built-in pages
+# send the viewer's choice). ClickHouse knows `UTC` but not Grafana's lower-case `utc`.
+TIMEZONE = "if(lower(${__timezone:singlequote}) = 'utc', 'UTC', ${__timezone:singlequote})"
+# Seconds of the calendar periods a "per day" panel groups by, by its interval ($__interval_s).
+WEEK_S = 604_800
+MONTH_S = 2_592_000
+
+
+def calendar_period(column: str = "bucket") -> str:
+    """The start of the calendar day, week (Monday) or month, in the dashboard's timezone, that
+    holds `column`: a day unless the panel's interval is a week or a month (long ranges). Days
+    follow the timezone's midnight, unlike `$__timeInterval`, which cuts UTC days."""
+    return (
+        f"toDateTime(multiIf($__interval_s >= {MONTH_S}, toStartOfMonth({column}, {TIMEZONE}), "
+        f"$__interval_s >= {WEEK_S}, toMonday({column}, {TIMEZONE}), toDate({column}, {TIMEZONE})), "
+        f"{TIMEZONE})"
+    )
 
 
 def quote(text: str) -> str:
@@ -163,3 +189,19 @@ def _sql(node: ast.AST, operands: Mapping[str, str], allowed: tuple[str, ...]) -
         if type(node.op) in _OPERATORS:
             return f"({left} {_OPERATORS[type(node.op)]} {right})"
     raise ValueError(f"unsupported formula element {ast.dump(node)}")
+
+
+def job_kpi(key: str, per_job: Mapping[str, str], job_column: str) -> str:
+    """A registry job-outcome KPI (JOB_KPIS) over joined per-job rows: 100 x the distinct jobs
+    for which `accepted_text` holds / the distinct jobs with a `counted` event, NULL over none.
+    `per_job` maps each of its metrics to the column holding that job's total."""
+    definition = JOB_KPIS[key]
+    missing = set(definition.metrics) - set(per_job)
+    if missing:
+        raise ValueError(f"{key} needs per-job columns for {sorted(missing)}")
+    accepted = re.sub(r"\b[a-z_]+\b", lambda m: per_job.get(m.group(0), m.group(0)), definition.accepted_text)
+    counted = f"{per_job[definition.counted]} > 0"
+    return (
+        f"(100 * uniqExactIf({job_column}, {counted} AND {accepted})"
+        f" / nullIf(uniqExactIf({job_column}, {counted}), 0))"
+    )

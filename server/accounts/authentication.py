@@ -1,13 +1,16 @@
-"""API access tokens: `Authorization: Token <key>` or `Authorization: Bearer <key>`."""
+"""API access tokens: `Authorization: Token <key>` or `Authorization: Bearer <key>`; the key is a
+signed JWT (accounts.tokens), checked against its token row on every request."""
 
 from __future__ import annotations
 
+import hmac
 from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from accounts import tokens
 from accounts.models import AccessToken, hash_token_key
 
 SCHEMES = ("token", "bearer")
@@ -35,10 +38,9 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         return self.authenticate_key(key)
 
     def authenticate_key(self, key: str) -> tuple[Any, AccessToken]:
-        try:  # get(), not first(): the hash is unique, and an ORDER BY costs ~15% of this lookup
-            token = AccessToken.objects.select_related("user").get(key_hash=hash_token_key(key))
-        except AccessToken.DoesNotExist:
-            raise exceptions.AuthenticationFailed("Invalid token.") from None
+        token = self._find(key)
+        if not hmac.compare_digest(token.key_hash, hash_token_key(key)):
+            raise exceptions.AuthenticationFailed("Invalid token.")
         if token.revoked:
             raise exceptions.AuthenticationFailed("Token has been revoked.")
         if token.is_expired:
@@ -51,6 +53,22 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             AccessToken.objects.filter(pk=token.pk).update(last_used_date=now)
             token.last_used_date = now
         return token.user, token
+
+    @staticmethod
+    def _find(key: str) -> AccessToken:
+        """The row a key names: a JWT's `jti` once its signature and `exp` check out; an opaque key
+        (issued before keys were JWTs) by its hash."""
+        tokens_of_users = AccessToken.objects.select_related("user")
+        try:
+            if not tokens.looks_like_jwt(key):
+                # get(), not first(): the hash is unique, and an ORDER BY costs ~15% of this lookup
+                return tokens_of_users.get(key_hash=hash_token_key(key))
+            claims = tokens.decode(key)
+            return tokens_of_users.get(pk=claims.token_id, user_id=claims.user_id)
+        except tokens.TokenInvalid as error:
+            raise exceptions.AuthenticationFailed(str(error)) from None
+        except AccessToken.DoesNotExist:
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
 
     def authenticate_header(self, request: Any) -> str:
         return self.keyword

@@ -8,8 +8,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
+
+from accounts import tokens
 
 SLUG_VALIDATOR = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
@@ -84,8 +86,9 @@ def hash_token_key(key: str) -> str:
 
 
 class AccessToken(models.Model):
-    """A personal API token. Only the sha256 of the key is stored; the first characters are kept
-    in clear so that a user can tell their tokens apart."""
+    """A personal API token. Only the sha256 of the key is stored; its last characters are kept in
+    clear (`prefix`, a name kept from opaque keys: every JWT starts alike) so that a user can tell
+    their tokens apart."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens")
     name = models.CharField(max_length=256)
@@ -105,15 +108,19 @@ class AccessToken(models.Model):
 
     @classmethod
     def issue(cls, user: Any, name: str, expiry_date: Any = None) -> tuple[AccessToken, str]:
-        """Create a token; returns it with the plain key, which is never stored or shown again."""
-        key = secrets.token_urlsafe(30)
-        token = cls.objects.create(
-            user=user,
-            name=name,
-            prefix=key[:TOKEN_PREFIX_LENGTH],
-            key_hash=hash_token_key(key),
-            expiry_date=expiry_date,
-        )
+        """Create a token; returns it with the plain key (a signed JWT, see accounts.tokens), which
+        is never stored or shown again."""
+        with transaction.atomic():
+            # The key names the row (`jti`), so the row comes first, with a placeholder hash.
+            token = cls.objects.create(
+                user=user, name=name, prefix="", key_hash=secrets.token_hex(32), expiry_date=expiry_date
+            )
+            key = tokens.encode(
+                token_id=token.pk, user=user, issued_at=token.created_date, expiry_date=expiry_date
+            )
+            token.prefix, token.key_hash = key[-TOKEN_PREFIX_LENGTH:], hash_token_key(key)
+            # A queryset update: the row was just created, this is not a change anybody made.
+            cls.objects.filter(pk=token.pk).update(prefix=token.prefix, key_hash=token.key_hash)
         return token, key
 
     @property

@@ -18,7 +18,10 @@ class AccessTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": 'API access token: "Token <key>" or "Bearer <key>" (POST /api/auth/tokens).',
+            "description": (
+                'API access token: "Token <key>" or "Bearer <key>" (POST /api/auth/tokens); the key is a '
+                "JWT signed by the server, checked against its token row on every request."
+            ),
         }
 
 

@@ -65,6 +65,11 @@ class UserViewSet(
     def me(self, request: Any) -> Response:
         return Response(UserSerializer(request.user, context=self.get_serializer_context()).data)
 
+    @action(detail=False, methods=["get"], url_path="me")
+    def me_dataloop(self, request: Any) -> Response:
+        """The same as `/users/self`, under the path Dataloop's dtlpy checks a key with."""
+        return self.me(request)
+
 
 class OrganizationViewSet(DomainViewMixin, viewsets.ModelViewSet):
     """Organizations you are a member of. The organization context does not filter this list."""

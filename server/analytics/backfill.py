@@ -1,12 +1,15 @@
-"""Rebuilding `rollup_5m` from `events`, one month partition at a time, idempotently.
+"""Rebuilding every rollup tier from `events`, one month partition at a time, idempotently.
 
-For each month: empty the staging tables, run the two materialized views' SELECTs over that month
-of `events` into rollup_5m_backfill, roll those rows up by hour into rollup_1h_backfill and by day
-into rollup_1d_backfill (as rollup_1h_mv and rollup_1d_mv do), and those per organization into
-rollup_org_1h_backfill and rollup_org_1d_backfill, then `REPLACE PARTITION` the month of every
-rollup tier with them. The result only
-depends on `events`, so running it twice changes nothing, and readers never see a half-built
-month (the swap is atomic).
+For each month: empty the staging tables, run the materialized views' own SELECTs
+(store/schema.py) over that month of `events` into rollup_5m_backfill, then each coarser view's
+SELECT over the staging table below it (rollup_1h_backfill, rollup_1d_backfill and the
+organization tiers), then `REPLACE PARTITION` the month of every rollup tier with them. The
+result only depends on `events`, so running it twice changes nothing, and readers never see a
+half-built month (the swap is atomic).
+
+On a cluster (CLICKHOUSE_CLUSTER) every statement addresses this node's local tables: run the
+command once against one replica of each shard (docs/deploy.md); the replicated staging and
+rollup tables carry the result to the other replicas.
 
 Caveats:
 - Events inserted into a month *while* it is being rebuilt may be lost from the rollup (they
@@ -22,17 +25,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from store import schema
 from store.client import get_client
+from store.ddl import MaterializedView, Table, Topology
+from store.migrations_runner import configured_topology
 from store.sql import load_sql
 
-# (rollup tier, its staging table)
-TIERS = (
-    ("5m", "rollup_5m_backfill"),
-    ("1h", "rollup_1h_backfill"),
-    ("1d", "rollup_1d_backfill"),
-    ("org_1h", "rollup_org_1h_backfill"),
-    ("org_1d", "rollup_org_1d_backfill"),
+# Each staging table is filled by the SELECT of the view that fills its tier, read from the
+# staging table of the tier below (from `events` for the 5-minute tier).
+_FILLED_BY: tuple[MaterializedView, ...] = (
+    schema.ROLLUP_5M_SCOPES_MV,
+    schema.ROLLUP_5M_STATUS_MV,
+    schema.ROLLUP_1H_MV,
+    schema.ROLLUP_1D_MV,
+    schema.ROLLUP_ORG_1H_MV,
+    schema.ROLLUP_ORG_1D_MV,
 )
+_STAGING: dict[str, Table] = {tier.name: staging for tier, staging in schema.ROLLUP_TIERS}
 
 
 @dataclass(frozen=True)
@@ -45,8 +54,33 @@ def _sql(name: str) -> str:
     return load_sql(f"queries/analytics/{name}.sql")
 
 
+def staging_inserts(topology: Topology) -> list[str]:
+    """The INSERT ... SELECT of every staging table, finest tier first; {month:UInt32} is bound."""
+    statements = []
+    for view in _FILLED_BY:
+        source = view.select.source
+        if source is schema.EVENTS:
+            sql = view.select.render(source.local_name(topology), ["toYYYYMM(timestamp) = {month:UInt32}"])
+        else:
+            sql = view.select.render(_STAGING[source.name].name)
+        statements.append(f"INSERT INTO {_STAGING[view.target.name].name}\n{sql}")
+    return statements
+
+
+def swaps(topology: Topology) -> list[str]:
+    """Each tier's month replaced by its staging table's, in one step per tier. ClickHouse
+    refuses when the staging partition is empty rather than emptying the tier; only months that
+    have events are rebuilt."""
+    return [
+        f"ALTER TABLE {tier.local_name(topology)} "
+        f"REPLACE PARTITION ID {{partition_id:String}} FROM {staging.name}"
+        for tier, staging in schema.ROLLUP_TIERS
+    ]
+
+
 def rollups_exist(client=None) -> bool:
-    names = {table for _, table in TIERS} | {f"rollup_{tier}" for tier, _ in TIERS}
+    topology = configured_topology()
+    names = {name for tier, stage in schema.ROLLUP_TIERS for name in (tier.local_name(topology), stage.name)}
     found = (
         (client or get_client())
         .query(_sql("backfill_tables"), parameters={"names": sorted(names)})
@@ -57,7 +91,9 @@ def rollups_exist(client=None) -> bool:
 
 def months_with_events() -> dict[int, int]:
     """{YYYYMM: number of events} for every month that has raw events."""
-    return {int(month): int(n) for month, n in get_client().query(_sql("backfill_months")).result_rows}
+    events = schema.EVENTS.local_name(configured_topology())
+    result = get_client().query(_sql("backfill_months"), parameters={"events": events})
+    return {int(month): int(n) for month, n in result.result_rows}
 
 
 def month_start(month: int) -> date:
@@ -74,22 +110,17 @@ def expired_months(months: list[int], retention_days: int, today: date | None = 
 
 def rebuild_month(month: int) -> MonthResult:
     client = get_client()
-    for _, staging in TIERS:
+    topology = configured_topology()
+    staging_tables = [staging.name for _, staging in schema.ROLLUP_TIERS]
+    for staging in staging_tables:
         client.command(_sql("backfill_clear"), parameters={"staging": staging})
-    client.command(_sql("backfill_scopes"), parameters={"month": month})
-    client.command(_sql("backfill_status"), parameters={"month": month})
-    client.command(_sql("backfill_hourly"))
-    client.command(_sql("backfill_daily"))
-    for tier in ("1h", "1d"):
-        client.command(
-            _sql("backfill_org_tiers"),
-            parameters={"source_table": f"rollup_{tier}_backfill", "target": f"rollup_org_{tier}_backfill"},
-        )
+    for statement in staging_inserts(topology):
+        client.command(statement, parameters={"month": month})
     staged = client.query(_sql("backfill_staged_rows")).result_rows[0][0]
     if staged:
-        for tier, _ in TIERS:
-            client.command(_sql(f"backfill_swap_{tier}"), parameters={"partition_id": str(month)})
-    for _, staging in TIERS:
+        for statement in swaps(topology):
+            client.command(statement, parameters={"partition_id": str(month)})
+    for staging in staging_tables:
         client.command(_sql("backfill_clear"), parameters={"staging": staging})
     return MonthResult(month, int(staged))
 

@@ -48,7 +48,7 @@ COLUMNS: dict[str, str] = {
 }
 
 # The fields whose update events also get a `scope:field=value` rollup key. Must match the WHERE
-# of rollup_5m_status_mv in clickhouse/migrations/0002_rollups.sql (a test checks it).
+# of rollup_5m_status_mv in server/store/schema.py (a test checks it).
 STATUS_FIELDS: tuple[str, ...] = ("state", "stage", "status", "resolved")
 
 # `metric_keys` value meaning "every scope" (every rollup row that is not a status key).
@@ -457,6 +457,38 @@ _KPIS: list[KPI] = [
 KPIS: dict[str, KPI] = {kpi.key: kpi for kpi in _KPIS}
 
 
+@dataclass(frozen=True)
+class JobOutcomeKPI:
+    """A KPI that is a share of jobs, each job judged on its own metric totals over the selected
+    range (not a formula over the period's totals, so the KPI API does not serve it; the
+    dashboards compute it per job). `accepted` holds for a job whose `metrics` totals it is given;
+    the KPI is 100 x accepted jobs / jobs with at least one `counted` event."""
+
+    key: str
+    display_name: str
+    unit: Unit
+    description: str
+    metrics: tuple[str, ...]
+    counted: str
+    accepted: Callable[[Totals], bool]
+    accepted_text: str
+
+
+JOB_KPIS: dict[str, JobOutcomeKPI] = {
+    "first_pass_acceptance": JobOutcomeKPI(
+        "first_pass_acceptance",
+        "First-pass acceptance",
+        "percentage",
+        "Share of the completed jobs that were completed without a rejection: jobs with a "
+        "completion and no rejection in the selected range, among jobs with a completion.",
+        ("jobs_completed", "jobs_rejected"),
+        "jobs_completed",
+        lambda m: m["jobs_completed"] > 0 and m["jobs_rejected"] == 0,
+        "jobs_completed > 0 AND jobs_rejected = 0",
+    ),
+}
+
+
 def metrics_for(kpis: list[KPI] | tuple[KPI, ...]) -> list[str]:
     """The metrics these KPIs read, each once, in registry order."""
     needed = {name for kpi in kpis for name in kpi.metrics}
@@ -496,6 +528,9 @@ def _check() -> None:
         assert kpi.unit in UNITS, kpi.key
         unknown = set(kpi.metrics) - set(ALL_METRICS)
         assert not unknown, f"KPI {kpi.key} reads unknown metrics {unknown}"
+    for job_kpi in JOB_KPIS.values():
+        assert job_kpi.key not in KPIS and job_kpi.unit in UNITS, job_kpi.key
+        assert set(job_kpi.metrics) <= set(METRICS) and job_kpi.counted in job_kpi.metrics, job_kpi.key
 
 
 _check()

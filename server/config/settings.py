@@ -8,7 +8,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_str, env_timezone
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 SERVER_DIR = REPO_DIR / "server"
@@ -20,6 +20,8 @@ DATA_DIR = Path(env_str("ANALYTICS_DATA_DIR", str(REPO_DIR / "data"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-dev-key-change-me-in-production")
+# Signs API keys (JWTs, accounts/tokens.py); changing it invalidates every key issued with the old one.
+ACCESS_TOKEN_SIGNING_KEY = env_str("ANALYTICS_TOKEN_SIGNING_KEY", SECRET_KEY)
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["*"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -33,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "annotation",
     "events",
@@ -164,6 +167,10 @@ CONTENT_SECURITY_POLICY = {
 REGISTRATION_OPEN = env_bool("REGISTRATION_OPEN", False)
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
 
+# The dashboards' "Organization default" timezone (organizations have no timezone of their own):
+# `UTC` or an IANA name; days of the "per day" panels start at its midnight.
+DASHBOARD_DEFAULT_TIMEZONE = env_timezone("DASHBOARD_DEFAULT_TIMEZONE", "UTC")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.AccessTokenAuthentication",
@@ -186,6 +193,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Annotation domain, client events, KPIs, measure queries and event exports.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the drf-spectacular-sidecar package (static files), not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ShapeTypeEnum": "annotation.models.ShapeType",
@@ -202,6 +212,8 @@ CLICKHOUSE_URL = env_str("CLICKHOUSE_URL", f"chdb://{DATA_DIR / 'clickhouse'}")
 # 0 keeps events forever; otherwise rows older than this many days are dropped by TTL.
 EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 0, minimum=0)
 CLICKHOUSE_MIGRATE_ON_START = env_bool("CLICKHOUSE_MIGRATE_ON_START", True)
+# Empty: one node. Else the cluster (remote_servers) the schema is created on (docs/deploy.md).
+CLICKHOUSE_CLUSTER = env_str("CLICKHOUSE_CLUSTER", "")
 
 # --- Shipping ----------------------------------------------------------------------------
 SPOOL_PATH = Path(env_str("SPOOL_PATH", str(DATA_DIR / "spool.sqlite3")))

@@ -13,7 +13,7 @@ pkg/macros/macros.go over grafana/sqlds):
    condition, innermost-last as the plugin does (it scans from the last occurrence).
 2. Template variables (frontend, Grafana's scenes interpolator): `$var`, `${var}`,
    `${var:format}`, `[[var]]`, plus the built-ins `__from`, `__to`, `__interval`, `__interval_ms`,
-   `__range`, `__range_s`, `__range_ms`. Without a format the plugin's own formatter applies: a
+   `__range`, `__range_s`, `__range_ms`, `__timezone`. Without a format the plugin's own formatter applies: a
    list becomes `'a','b'`, a single value is inserted as it is. A variable set to All inserts its
    custom all value verbatim (Grafana never formats a custom all value), and the all value is
    itself interpolated again; without a custom all value All means every option. Unknown names
@@ -449,6 +449,7 @@ class _Context:
     from_ms: int
     to_ms: int
     interval_seconds: float
+    timezone: str
     variables: Mapping[str, VariableValue]
     all_values: Mapping[str, str | None]
     options: Mapping[str, Sequence[str]]
@@ -464,6 +465,8 @@ def _builtin(name: str, fmt: str | None, ctx: _Context) -> str | None:
         if fmt_name == "date":
             return _date_format(value, args)
         return str(value)
+    if name == "__timezone":  # Grafana's dashboard timezone: `utc` or an IANA name
+        return _format(name, ctx.timezone, fmt, ctx.quoting)
     interval_ms = max(ctx.interval_seconds * 1000, 1)
     range_ms = ctx.to_ms - ctx.from_ms
     if name == "__interval":
@@ -656,6 +659,7 @@ def expand(
     options: Mapping[str, Sequence[str]] | None = None,
     restriction: OrgRestriction | None = None,
     quoting: Quoting = "clickhouse",
+    timezone: str = "utc",
 ) -> str:
     """The SQL Grafana + the ClickHouse plugin would run for `sql`.
 
@@ -667,6 +671,7 @@ def expand(
       with an All option; `all_values(dashboard_variables(dashboard))` gives it.
     - `options`: name -> every option value, needed only for All without a custom all value.
     - `restriction`: force `org_ids` to these organizations (see the module docstring).
+    - `timezone`: the dashboard's timezone, Grafana's `${__timezone}` (`utc` or an IANA name).
     """
     values = dict(variables or {})
     alls = dict(all_values or {})
@@ -680,6 +685,7 @@ def expand(
         from_ms=epoch_ms(time_from),
         to_ms=epoch_ms(time_to),
         interval_seconds=float(interval_seconds),
+        timezone=timezone,
         variables=values,
         all_values=alls,
         options=dict(options or {}),

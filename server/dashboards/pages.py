@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,11 +15,14 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.models import Organization
+from accounts.visibility import visible_org_ids
 from analytics.errors import AnalyticsAPIView, not_found
 from dashboards.catalog import dashboard, dashboards
 from dashboards.runner import (
     ORGANIZATION_VARIABLE,
     read_selection,
+    read_timezone,
     restriction_for,
     run_panel,
     variable_options,
@@ -41,7 +45,19 @@ def dashboard_page(request: HttpRequest, uid: str) -> HttpResponse:
     model = dashboard(uid)
     if model is None:
         raise Http404("No such dashboard.")
-    context = {"uid": uid, "title": model["title"], "dashboard": model, "api_base": f"/{API_BASE}/{uid}"}
+    org_ids = visible_org_ids(request.user)
+    visible = Organization.objects.all() if org_ids is None else Organization.objects.filter(id__in=org_ids)
+    context = {
+        "uid": uid,
+        "title": model["title"],
+        "dashboard": model,
+        "api_base": f"/{API_BASE}/{uid}",
+        "default_timezone": read_timezone(settings.DASHBOARD_DEFAULT_TIMEZONE),
+        # None: every organization (superusers); an empty list: the viewer is in none.
+        "no_organization": org_ids is not None and not org_ids,
+        # id -> slug: the raw-events export names its organization by slug.
+        "organizations": {str(pk): slug for pk, slug in visible.values_list("id", "slug")[:1000]},
+    }
     return render(request, "dashboards/dashboard.html", context)
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from accounts.privacy import OTHERS_REFUSED, own_rows_user
 from accounts.visibility import visible_org_ids
@@ -64,6 +65,20 @@ class Selection:
     time_from: datetime
     time_to: datetime
     variables: dict[str, list[str]]
+    timezone: str = "utc"
+
+
+def read_timezone(value: Any) -> str:
+    """Grafana's dashboard timezone forms: `utc` or an IANA name (the page resolves `browser`)."""
+    text = str(value or "utc").strip()
+    if text.lower() == "utc":
+        return "utc"
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        message = f"Unknown timezone {text[:60]!r}: use utc or an IANA name."
+        raise AnalyticsError(message, field="timezone") from None
+    return text
 
 
 def read_selection(dashboard: Mapping[str, Any], body: Mapping[str, Any]) -> Selection:
@@ -86,7 +101,7 @@ def read_selection(dashboard: Mapping[str, Any], body: Mapping[str, Any]) -> Sel
         if not all(isinstance(v, str | int) for v in values) or len(values) > 200:
             raise AnalyticsError("Variable values must be a list of strings.", field=f"variables.{name}")
         chosen[name] = [str(v) for v in values]
-    return Selection(time_from, time_to, chosen)
+    return Selection(time_from, time_to, chosen, read_timezone(body.get("timezone")))
 
 
 ORGANIZATION_VARIABLE = "organization"
@@ -96,7 +111,7 @@ USER_VARIABLE = "user"
 def _chosen_orgs(selection: Selection, visible: set[int] | None) -> set[int] | None:
     """The organizations the `organization` variable narrows to (within `visible`), else `visible`."""
     chosen = selection.variables.get(ORGANIZATION_VARIABLE, [ALL])
-    if ALL in chosen or not all(value.isdigit() for value in chosen):
+    if ALL in chosen or not all(value.isascii() and value.isdigit() for value in chosen):
         return visible  # anything else is the SQL's business; the wider scope is the stricter one
     ids = {int(value) for value in chosen if 0 < int(value) < 2**64}
     if visible is None:
@@ -177,6 +192,7 @@ def _expand(
             variables=_variables(dashboard, selection),
             all_values=all_values(dashboard_variables(dashboard)),
             restriction=restriction,
+            timezone=selection.timezone,
         )
     except NothingVisible:
         return None
@@ -201,7 +217,17 @@ def run_panel(
         min_interval=panel.get("interval"),
     )
     sql = _expand(dashboard, panel["targets"][0]["rawSql"], selection, restriction, interval)
-    return {"columns": [], "rows": []} if sql is None else _run(sql, restriction)
+    result = {"columns": [], "rows": []} if sql is None else _run(sql, restriction)
+    # What the rows mean: the page draws the axis over the range the server used, cut in the
+    # panel's interval, and says why a panel is empty.
+    result["meta"] = {
+        "from": int(selection.time_from.timestamp() * 1000),
+        "to": int(selection.time_to.timestamp() * 1000),
+        "interval_s": interval,
+        "timezone": selection.timezone,
+        "no_organization": sql is None,
+    }
+    return result
 
 
 def variable_options(

@@ -10,29 +10,11 @@ from typing import Any
 
 import orjson
 
-# Column order of the `events` table (clickhouse/migrations/0001_events.sql).
-EVENT_COLUMNS: tuple[str, ...] = (
-    "scope",
-    "obj_name",
-    "obj_id",
-    "obj_val",
-    "source",
-    "timestamp",
-    "count",
-    "duration",
-    "project_id",
-    "task_id",
-    "job_id",
-    "user_id",
-    "user_name",
-    "user_email",
-    "org_id",
-    "org_slug",
-    "payload",
-    "access_token_id",
-    "remote_addr",
-    "event_id",
-)
+from store.schema import EVENTS
+
+# Column order of the `events` table, from its one definition (store/schema.py). The record's
+# fields and to_row's keys are the same names (tests/test_schema.py checks).
+EVENT_COLUMNS: tuple[str, ...] = EVENTS.column_names()
 
 
 def format_timestamp(moment: datetime) -> str:

@@ -21,13 +21,15 @@ from typing import IO, Any
 
 from clickhouse_connect.driver.client import Client
 
-from events.record import EVENT_COLUMNS, format_timestamp
+from events.record import format_timestamp
 from store import client as store_client
+from store.schema import EVENTS
 from store.sql import load_sql
 
 # CVAT's export columns, in CVAT's order: the events table's columns (same order) without
-# remote_addr, which is never exported, and event_id, which is ours, not CVAT's.
-EXPORT_COLUMNS: tuple[str, ...] = tuple(c for c in EVENT_COLUMNS if c not in ("remote_addr", "event_id"))
+# remote_addr, which is never exported, and event_id, which is ours, not CVAT's (the `exported`
+# flag of store/schema.py's definition; export_events.sql selects exactly these, a test checks).
+EXPORT_COLUMNS: tuple[str, ...] = tuple(c.name for c in EVENTS.columns if c.exported)
 FILTER_COLUMNS: tuple[str, ...] = ("org_id", "project_id", "task_id", "job_id", "user_id")
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
 EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}

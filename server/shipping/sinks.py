@@ -7,6 +7,8 @@ from typing import Protocol
 import urllib3
 
 from store.client import get_client
+from store.migrations_runner import configured_topology
+from store.schema import EVENTS
 
 # Explicit, so a server whose defaults differ (ClickHouse >= 26.2 turns async_insert on) cannot
 # change what a retry does: a synchronous insert, deduplicated by the batch token in the source
@@ -37,11 +39,16 @@ class ClickHouseSink:
 
     def send(self, payload: bytes, token: str) -> None:
         get_client().raw_insert(
-            "events",
+            EVENTS.name,  # the Distributed table on a cluster: same name
             None,
             payload,
             fmt="JSONEachRow",
-            settings={**INSERT_SETTINGS, "insert_deduplication_token": token},
+            # On a cluster `events` is Distributed: insert into every shard before answering.
+            settings={
+                **INSERT_SETTINGS,
+                **configured_topology().insert_settings(),
+                "insert_deduplication_token": token,
+            },
         )
 
 

@@ -1,2 +1,2 @@
--- Empty one staging table (rollup_5m_backfill or rollup_1h_backfill).
+-- Empty one staging table (rollup_5m_backfill, rollup_org_1d_backfill, ...).
 TRUNCATE TABLE {staging:Identifier}

@@ -1,10 +1,9 @@
 -- sums_rollup.sql over raw `events`, for second and minute buckets (a 5-minute rollup cannot split
--- its buckets). The inner SELECT turns each event into the rows the rollup views
--- (clickhouse/migrations/0002_rollups.sql) would have written for it: one under its scope and,
--- for an `update:*` event of a status field, one more under `scope:field=value`; 0 for null ids;
--- units = ifNull(count, 1); working_time_ms = duration of working-time events. status_fields and
--- wt_scopes come from server/analytics/registry.py. Same output columns as sums_rollup.sql, with
--- first_bucket / last_bucket at one-second precision.
+-- its buckets). /*event_rollup_rows*/ is replaced (analytics/query/fetch.py) by the rows the two
+-- 5-minute rollup views would write for each event in range and scope, built from the views' own
+-- expressions (server/store/schema.py, event_rollup_rows) with one-second buckets: every event
+-- under its scope and, for a status change, once more under `scope:field=value`; 0 for null ids.
+-- Same output columns as sums_rollup.sql, with first_bucket / last_bucket at one-second precision.
 SELECT
     if({monthly:Bool},
        toInt64(toYear(bucket)) * 12 + toMonth(bucket) - 1 - {month0:Int64},
@@ -24,31 +23,7 @@ SELECT
     toUInt32(max(bucket)) AS last_bucket
 FROM
 (
-    SELECT
-        toDateTime(timestamp, 'UTC') AS bucket,
-        ifNull(org_id, 0) AS org_id,
-        ifNull(project_id, 0) AS project_id,
-        ifNull(task_id, 0) AS task_id,
-        ifNull(job_id, 0) AS job_id,
-        ifNull(user_id, 0) AS user_id,
-        source,
-        metric_key,
-        toUInt64(ifNull(count, 1)) AS units,
-        toUInt64(duration) AS duration_ms,
-        toUInt64(if(scope IN {wt_scopes:Array(String)}, duration, 0)) AS working_time_ms
-    FROM events
-    ARRAY JOIN arrayConcat(
-        [toString(scope)],
-        if(startsWith(scope, 'update:') AND obj_name IN {status_fields:Array(String)},
-           [concat(toString(scope), ':', assumeNotNull(obj_name), '=', ifNull(obj_val, ''))],
-           [])) AS metric_key
-    WHERE timestamp >= toDateTime64({start:UInt32}, 3, 'UTC')
-        AND timestamp < toDateTime64({end:UInt32}, 3, 'UTC')
-        AND ({all_orgs:Bool} OR org_id IN {org_ids:Array(UInt64)})
-        AND ({any_project:Bool} OR project_id IN {project_ids:Array(UInt64)})
-        AND ({any_task:Bool} OR task_id IN {task_ids:Array(UInt64)})
-        AND ({any_job:Bool} OR job_id IN {job_ids:Array(UInt64)})
-        AND ({any_user:Bool} OR user_id IN {user_ids:Array(UInt64)})
+    /*event_rollup_rows*/
 )
 WHERE {all_keys:Bool} OR metric_key IN {metric_keys:Array(String)}
 GROUP BY i, o, p, t, j, u, metric_key, source

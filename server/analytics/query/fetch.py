@@ -18,9 +18,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from analytics.query.timegrid import TimeGrid
-from analytics.registry import ALL_SCOPES, METRICS, STATUS_FIELDS, DistinctMetric, Metric, status_key
+from analytics.registry import ALL_SCOPES, DistinctMetric, Metric, status_key
 from analytics.selectors import Scope, rollup_table
 from store.client import get_client
+from store.schema import event_rollup_rows
 from store.sql import load_sql
 
 ID_COLUMNS: tuple[str, ...] = ("org_id", "project_id", "task_id", "job_id", "user_id")
@@ -113,6 +114,24 @@ class Shape:
         return rollup_table(self.grid.start, self.grid.end)
 
 
+# The raw-event read: the rollup views' own SELECTs with one-second buckets, over the events in
+# range and scope (ids filtered as null = 0, which no filter asks for).
+_SUMS_RAW = load_sql("queries/query_api/sums_raw.sql").replace(
+    "/*event_rollup_rows*/",
+    event_rollup_rows(
+        "toDateTime(timestamp, 'UTC')",
+        (
+            "timestamp >= toDateTime64({start:UInt32}, 3, 'UTC')",
+            "timestamp < toDateTime64({end:UInt32}, 3, 'UTC')",
+            "({all_orgs:Bool} OR org_id IN {org_ids:Array(UInt64)})",
+            "({any_project:Bool} OR project_id IN {project_ids:Array(UInt64)})",
+            "({any_task:Bool} OR task_id IN {task_ids:Array(UInt64)})",
+            "({any_job:Bool} OR job_id IN {job_ids:Array(UInt64)})",
+            "({any_user:Bool} OR user_id IN {user_ids:Array(UInt64)})",
+        ),
+    ),
+)
+
 _FINEST_FIRST = ("events", "rollup_5m", "rollup_1h", "rollup_1d")
 
 
@@ -177,8 +196,6 @@ class Fetcher:
             **{flag: column in shape.dims for column, flag in _BY.items()},
         }
         if grid.raw:
-            params["status_fields"] = list(STATUS_FIELDS)
-            params["wt_scopes"] = list(METRICS["working_time_ms"].metric_keys)
             return self._query("sums_raw", params)
         params["table"] = wanted.table
         return self._query("sums_rollup", params)
@@ -203,7 +220,8 @@ class Fetcher:
 
     def _query(self, name: str, params: dict[str, Any]) -> list[tuple]:
         self.queries += 1
-        result = get_client().query(load_sql(f"queries/query_api/{name}.sql"), parameters=params)
+        sql = _SUMS_RAW if name == "sums_raw" else load_sql(f"queries/query_api/{name}.sql")
+        result = get_client().query(sql, parameters=params)
         return result.result_rows
 
     # --- names -----------------------------------------------------------------------------------

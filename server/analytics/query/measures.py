@@ -383,6 +383,7 @@ GROUP_BY_FIELDS: dict[str, str | None] = {
     "orgId": "org_id",
     "projectId": "project_id",
     "taskId": "task_id",
+    "datasetId": "task_id",
     "jobId": "job_id",
     "assignmentId": "job_id",
     "itemId": "job_id",
@@ -945,8 +946,8 @@ _MEASURES: list[Measure] = [
     ),
     ActivityByField(
         "userStatsActivityTimeByField",
-        "Working time grouped by `params.groupByFields` (orgId, projectId, taskId, jobId / itemId / "
-        "assignmentId, userId, time), one record per group with working time.",
+        "Working time grouped by `params.groupByFields` (orgId, projectId, taskId / datasetId, jobId / "
+        "itemId / assignmentId, userId, time), one record per group with working time.",
         params_doc={"groupByFields": "required: the fields to group by, in record order"},
     ),
     ActivityByRole(

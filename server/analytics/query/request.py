@@ -20,15 +20,19 @@ from analytics.errors import AnalyticsError
 from analytics.query.timegrid import DEFAULT_GRANULARITY, GRANULARITIES, TimeGrid, bucket_count, make_grid
 
 MAX_MEASURES = 50
-DEFAULT_PAGE_SIZE = 1000
+# Without a pageSize an entry holds every record (0): Dataloop's tutorials read `response` once and
+# never page, so a default page would silently cut e.g. 30 days of hourly histogram bins.
+DEFAULT_PAGE_SIZE = 0
 MAX_PAGE_SIZE = 10_000
 SORT_DIRECTIONS = ("ascending", "descending")
 
-# Context dimensions: request name -> Scope filter. assignmentId is Dataloop's name for a CVAT job.
+# Context dimensions: request name -> Scope filter. Dataloop's names for CVAT's objects: a dataset
+# (the data annotated, split into items) is a task (its data, split into jobs); an assignment is a job.
 DIMENSIONS: dict[str, str] = {
     "orgId": "org_id",
     "projectId": "project_id",
     "taskId": "task_id",
+    "datasetId": "task_id",
     "jobId": "job_id",
     "assignmentId": "job_id",
     "userId": "user_id",
@@ -37,7 +41,6 @@ DIMENSIONS: dict[str, str] = {
 # would widen the scope the caller asked for), with the reason.
 UNSUPPORTED_DIMENSIONS: dict[str, str] = {
     "accountId": "there are no accounts above organizations; use orgId",
-    "datasetId": "CVAT-style events have no datasets; use projectId or taskId",
     "itemId": "events are recorded per job, not per item (frame); use jobId",
     "serviceId": "there are no FaaS services",
     "podId": "there are no FaaS services",
@@ -99,7 +102,8 @@ def _ids(raw: Any, name: str) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class Context:
-    """Filters by Scope field name (`project_ids` ...); assignmentId is merged into job ids."""
+    """Filters by Scope field name (`project_ids` ...); assignmentId is merged into job ids,
+    datasetId into task ids."""
 
     org_ids: tuple[int, ...] = ()
     project_ids: tuple[int, ...] = ()
@@ -132,7 +136,7 @@ def parse_context(raw: Any) -> Context:
             )
         ids = _ids(value, key)
         column = DIMENSIONS[key]
-        if column in names:  # jobId and assignmentId: one dimension under two names
+        if column in names:  # jobId and assignmentId, taskId and datasetId: one dimension, two names
             raise _error(
                 f"context.{key} and context.{names[column]} are the same dimension; give one of them.",
                 f"context.{key}",
@@ -228,7 +232,11 @@ def parse_measure(raw: Any, index: int, known: Any, start: float, end: float) ->
     page = _int(raw.get("page"), f"{path}.page", 0, 1_000_000, 0)
     page_size = _int(raw.get("pageSize"), f"{path}.pageSize", 0, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)
     if page_size == 0 and page != 0:
-        raise _error(f"{path}.page must be 0 when pageSize is 0 (every record on one page).", f"{path}.page")
+        raise _error(
+            f"{path}.page must be 0 when pageSize is 0 or missing (every record on one page); "
+            "give a pageSize to page.",
+            f"{path}.page",
+        )
     granularities = _granularities(raw.get("timeGranularity"), f"{path}.timeGranularity")
     limit = settings.ANALYTICS_MAX_BUCKETS
     for granularity in granularities:

@@ -19,7 +19,7 @@ class QueryMeasureSerializer(serializers.Serializer):
         min_value=0,
         max_value=MAX_PAGE_SIZE,
         default=DEFAULT_PAGE_SIZE,
-        help_text="0: every record on one page.",
+        help_text="Records per page; 0 or missing: every record on one page.",
     )
     sortDirection = serializers.ChoiceField(choices=SORT_DIRECTIONS, required=False)
     timeGranularity = serializers.JSONField(
@@ -33,12 +33,13 @@ def _ids() -> serializers.ListField:
 
 
 class QueryContextSerializer(serializers.Serializer):
-    """Each dimension a list of ids (an empty list: no filter); assignmentId is jobId. The fields
-    are the request parser's DIMENSIONS (checked below)."""
+    """Each dimension a list of ids (an empty list: no filter); assignmentId is jobId, datasetId is
+    taskId. The fields are the request parser's DIMENSIONS (checked below)."""
 
     orgId = _ids()
     projectId = _ids()
     taskId = _ids()
+    datasetId = _ids()
     jobId = _ids()
     assignmentId = _ids()
     userId = _ids()

@@ -1,4 +1,0 @@
--- Swap a rebuilt month into rollup_1d in one step: readers see the old month or the new one,
--- never a mix. (ClickHouse refuses when the staging partition is empty rather than emptying the
--- destination; the command only rebuilds months that have events.)
-ALTER TABLE rollup_1d REPLACE PARTITION ID {partition_id:String} FROM rollup_1d_backfill

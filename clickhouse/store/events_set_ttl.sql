@@ -1,1 +1,0 @@
-ALTER TABLE events MODIFY TTL toDateTime(timestamp) + INTERVAL {days} DAY
