@@ -12,6 +12,7 @@ import base64
 import http.client
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -23,6 +24,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# The shipping figures are read from the metrics endpoint, as a Prometheus scraper would.
+METRICS_TOKEN = "bench-metrics"
 
 
 def free_port() -> int:
@@ -55,7 +58,13 @@ class Api:
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "ANALYTICS_DATA_DIR": str(data_dir), "PORT": str(port), "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "ANALYTICS_DATA_DIR": str(data_dir),
+        "PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+        "METRICS_TOKEN": METRICS_TOKEN,
+    }
     env["REGISTRATION_OPEN"] = "true"  # prepare() signs its user up through the API
     python = sys.executable
     subprocess.run(
@@ -133,13 +142,17 @@ def bodies(job_id: int, batch: int, requests: int, client: int) -> list[bytes]:
 
 
 def shipped_rows(api: Api) -> tuple[int, int]:
-    _, health = api.call("GET", "/api/server/health")
-    return health["shipping"]["shipped_rows"], health["spool"]["depth"]
+    """(rows shipped so far, rows waiting in the spool)."""
+    _, raw = api.call("GET", "/api/server/metrics", decode=False)
+    found = dict(re.findall(rb"^(analytics_shipping_\w+) (\S+)$", raw, re.M))
+    return int(float(found[b"analytics_shipping_rows_shipped_total"])), int(
+        float(found[b"analytics_shipping_spool_depth_rows"])
+    )
 
 
 def run(port: int, token: str, job_id: int, batch: int, requests_per_client: int) -> dict:
     headers = {"Authorization": f"Token {token}", "X-Organization": "bench"}
-    monitor = Api(port, headers)
+    monitor = Api(port, {"Authorization": f"Bearer {METRICS_TOKEN}"})
     shipped_before, _ = shipped_rows(monitor)
     payloads = [bodies(job_id, batch, requests_per_client, c) for c in range(2)]
     latencies: list[float] = []

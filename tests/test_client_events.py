@@ -246,20 +246,23 @@ def test_only_user_activity_gives_working_time_but_stores_no_client_events(org_a
 
 
 def test_idempotency_records_are_purged_after_their_ttl(org_api, settings):
-    from datetime import timedelta as td
-
-    from django.utils import timezone
-
     from events.housekeeping import purge_idempotency_records
-    from events.models import IdempotencyRecord
 
     assert post(org_api, [event("load:cvat", 0)], HTTP_IDEMPOTENCY_KEY="old").status_code == 201
     assert post(org_api, [event("load:cvat", 0)], HTTP_IDEMPOTENCY_KEY="new").status_code == 201
-    IdempotencyRecord.objects.filter(key="old").update(
-        created_date=timezone.now() - td(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS + 1)
-    )
+    with get_spool().transaction() as conn:  # the records live in the spool, next to their batches
+        conn.execute(
+            "UPDATE idempotency_keys SET created_at = created_at - ? WHERE key = 'old'",
+            ((settings.IDEMPOTENCY_KEY_TTL_HOURS + 1) * 3600,),
+        )
     assert purge_idempotency_records() == 1
-    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+    assert idempotency_keys() == ["new"]
+    # A purged key is free again: the same key stores a new batch.
+    assert post(org_api, [event("load:cvat", 0)], HTTP_IDEMPOTENCY_KEY="old").status_code == 201
+
+
+def idempotency_keys() -> list[str]:
+    return [key for (key,) in get_spool()._connect().execute("SELECT key FROM idempotency_keys ORDER BY key")]
 
 
 def test_with_analytics_off_nothing_new_is_recorded(org_api, job, settings, ship, clickhouse):
@@ -282,7 +285,6 @@ def test_with_analytics_off_nothing_new_is_recorded(org_api, job, settings, ship
 def test_a_failed_spool_write_leaves_no_idempotency_record_so_the_retry_is_stored(
     org_api, job, ship, clickhouse
 ):
-    from events.models import IdempotencyRecord
     from shipping.service import get_spool
 
     job_id = job["jobs"][0]["id"]
@@ -290,7 +292,7 @@ def test_a_failed_spool_write_leaves_no_idempotency_record_so_the_retry_is_store
     spool = get_spool()
     real_append = spool.append
 
-    def broken(rows):
+    def broken(rows, key=None):
         raise OSError("disk full")
 
     spool.append = broken
@@ -300,7 +302,7 @@ def test_a_failed_spool_write_leaves_no_idempotency_record_so_the_retry_is_store
     finally:
         spool.append = real_append
     assert failed.status_code == 500
-    assert not IdempotencyRecord.objects.filter(key="k-1").exists()
+    assert get_spool().key_record(org_api.user.id, "k-1") is None
     retried = post(org_api, batch, HTTP_IDEMPOTENCY_KEY="k-1")
     assert retried.status_code == 201 and "Idempotent-Replayed" not in retried
     ship()
@@ -308,3 +310,105 @@ def test_a_failed_spool_write_leaves_no_idempotency_record_so_the_retry_is_store
         rows(clickhouse, "SELECT count() AS n FROM events WHERE scope IN ('load:job', 'draw:object')")[0]["n"]
         == 2
     )
+
+
+def raw_post(api, events: list[dict], sent: str):
+    return api.post("/api/events", {"events": events, "timestamp": sent}, format="json")
+
+
+@pytest.mark.parametrize(
+    "moment", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00Z", "1800-01-01"]
+)
+def test_out_of_range_event_times_get_400_naming_the_event_not_500(org_api, moment):
+    now = iso(datetime.now(UTC))
+    response = raw_post(org_api, [event("load:cvat", 0), {"scope": "load:cvat", "timestamp": moment}], now)
+    assert response.status_code == 400, response.content
+    assert "events[1].timestamp" in response.json()
+    # The same time as the batch's send time: named as the body's field.
+    response = raw_post(org_api, [{"scope": "load:cvat", "timestamp": now}], moment)
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == ["timestamp"]
+    assert spooled_client_events() == 0
+
+
+def test_a_decade_of_monthly_events_is_refused_at_the_edge(org_api):
+    """The reproduction of issue 12: 120 events one per month from 2000-01, sent from a clock
+    that agrees with them, would have produced an insert spanning 120 partitions."""
+    now = datetime.now(UTC)
+    events = [
+        {"scope": "load:cvat", "timestamp": iso(datetime(2000 + m // 12, m % 12 + 1, 1, tzinfo=UTC))}
+        for m in range(120)
+    ]
+    response = raw_post(org_api, events, iso(now))
+    assert response.status_code == 400
+    assert "EVENTS_MAX_AGE_DAYS" in response.json()["events[0].timestamp"][0]
+    assert spooled_client_events() == 0
+
+
+def test_event_times_are_checked_after_clock_correction(org_api, settings):
+    settings.EVENTS_MAX_AGE_DAYS = 30
+    settings.EVENTS_MAX_FUTURE_SECONDS = 300
+    # The client's clock is a year behind: its events are corrected to now and accepted.
+    assert post(org_api, [event("load:cvat", 0)]).status_code == 201
+    # 31 days before the send time: too old once corrected.
+    old = post(org_api, [event("load:cvat", 0), event("load:cvat", -31 * 86400)], sent_after=0)
+    assert old.status_code == 400 and "EVENTS_MAX_AGE_DAYS" in old.json()["events[1].timestamp"][0]
+    # 10 minutes after the send time: in the future once corrected.
+    future = post(org_api, [event("load:cvat", 600)], sent_after=0)
+    assert (
+        future.status_code == 400 and "EVENTS_MAX_FUTURE_SECONDS" in future.json()["events[0].timestamp"][0]
+    )
+    previous = post(org_api, [event("load:cvat", 0)], previous=event("load:cvat", -40 * 86400), sent_after=0)
+    assert previous.status_code == 400 and "previous_event.timestamp" in previous.json()
+    assert post(org_api, [event("load:cvat", 200)], sent_after=0).status_code == 201  # within 300 s
+
+
+def test_a_client_clock_beyond_the_skew_limit_is_refused(org_api, settings):
+    settings.EVENTS_MAX_CLOCK_SKEW_DAYS = 30
+    response = post(org_api, [event("load:cvat", 0)])  # CLIENT_NOW is far more than 30 days behind
+    assert response.status_code == 400 and "EVENTS_MAX_CLOCK_SKEW_DAYS" in response.json()["timestamp"][0]
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_a_payload_nested_deeper_than_the_limit_gets_400_not_500(org_api, as_text):
+    from events.client_batch import MAX_PAYLOAD_DEPTH
+
+    def send(depth: int, **headers):
+        # Written by hand: JSON encoders (the test client's too) stop long before 1,000 levels.
+        payload = '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)
+        if as_text:
+            payload = json.dumps(payload)
+        sent = iso(CLIENT_NOW + timedelta(seconds=300))
+        body = f'{{"events": [{{"scope": "debug:info", "timestamp": "{sent}", "payload": {payload}}}],'
+        body += f' "timestamp": "{sent}"}}'
+        return org_api.generic(
+            "POST", "/api/events", body.encode(), content_type="application/json", **headers
+        )
+
+    assert send(MAX_PAYLOAD_DEPTH, HTTP_IDEMPOTENCY_KEY=f"deep-{as_text}").status_code == 201
+    for depth in (MAX_PAYLOAD_DEPTH + 1, 300, 1000):  # orjson writes at most 254 levels back
+        response = send(depth, HTTP_IDEMPOTENCY_KEY=f"deeper-{as_text}-{depth}")
+        assert response.status_code == 400, response.content
+        assert "nested deeper" in response.json()["events[0].payload"][0]
+
+
+def test_the_upgrade_moves_idempotency_records_into_the_spool(transactional_db, django_user_model):
+    """Migration events.0002: a key remembered before the upgrade is still a replay after it."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    user = django_user_model.objects.create_user("retrier", password="pw")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("events", "0001_initial")])
+    try:
+        old = executor.loader.project_state([("events", "0001_initial")]).apps
+        record = old.get_model("events", "IdempotencyRecord")
+        record.objects.create(user_id=user.pk, key="before", fingerprint="f" * 64, response={"events": []})
+        executor = MigrationExecutor(connection)
+        executor.migrate([("events", "0002_idempotency_records_move_to_the_spool")])
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    moved = get_spool().key_record(user.pk, "before")
+    assert moved is not None and moved.fingerprint == "f" * 64 and moved.response == {"events": []}
+    assert "events_idempotencyrecord" not in connection.introspection.table_names()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
 import threading
 import time
@@ -10,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import orjson
 import pytest
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from events.emit import emit
@@ -279,10 +281,7 @@ def test_events_are_emitted_only_after_commit(transactional_db, spool_path):
 def test_health_reports_spool_depth_age_and_last_error(api, clickhouse, django_user_model):
     from shipping.service import get_flusher, get_spool
 
-    member = django_user_model.objects.create_user("member", password="pw")
-    api.force_authenticate(member)
-    assert api.get("/api/server/health").status_code == 403  # instance-wide details: admins only
-    user = django_user_model.objects.create_superuser("ops", password="pw")  # emits create:user
+    user = django_user_model.objects.create_user("ops", password="pw", is_staff=True)  # emits create:user
     api.force_authenticate(user)
     get_flusher().drain(timeout=10)
     get_spool().append(make_rows(3))
@@ -293,11 +292,13 @@ def test_health_reports_spool_depth_age_and_last_error(api, clickhouse, django_u
     assert body["shipping"]["last_error"] is None
     get_flusher().drain(timeout=10)
     body = api.get("/api/server/health").json()
-    # 3 rows, 2 create:user and the send:exception of the refused request
-    assert body["spool"]["depth"] == 0 and body["shipping"]["shipped_rows"] == 6
-    assert api.get("/healthz").json() == {"status": "ok"}
+    assert body["spool"]["depth"] == 0 and body["shipping"]["shipped_rows"] == 4
+    assert api.get("/healthz").json() == {"status": "ok", "reasons": []}
     api.force_authenticate(None)
     assert api.get("/api/server/health").status_code == 401
+    # Instance-wide details are for instance administrators only.
+    api.force_authenticate(django_user_model.objects.create_user("worker", password="pw"))
+    assert api.get("/api/server/health").status_code == 403
 
 
 def test_the_flusher_can_be_built_before_anything_touched_the_spool(spool_path):
@@ -333,3 +334,264 @@ def test_concurrent_appends_share_commits_and_lose_nothing(tmp_path):
     assert sum(commits) == 400  # every append written exactly once
     batch = spool.claim(10_000, lease_seconds=5)
     assert len(batch.rows) == 1200
+
+
+# --- Refusals: split, quarantine, replay; health and metrics ---------------------------------
+
+
+def monthly_rows(months: int) -> list[bytes]:
+    """One row per month from 2000-01: one insert of them all spans `months` partitions."""
+    return [
+        EventRecord(
+            scope="create:task", timestamp=datetime(2000 + m // 12, m % 12 + 1, 1, tzinfo=UTC), obj_id=m
+        ).to_row()
+        for m in range(months)
+    ]
+
+
+def bad_row(marker: int) -> bytes:
+    """A row ClickHouse refuses for good (a value its column cannot hold)."""
+    row = orjson.loads(make_rows(1)[0])
+    row.update(obj_id=marker, duration=-1)
+    return orjson.dumps(row)
+
+
+class RecordingSink:
+    """The real ClickHouse sink, noting what was sent (and failing transiently on demand)."""
+
+    name = "clickhouse"
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.inner, self.sent, self.fail_after = ClickHouseSink(), [], fail_after
+
+    def send(self, payload: bytes, token: str) -> None:
+        if self.fail_after is not None and len(self.sent) >= self.fail_after:
+            raise TimeoutError("clickhouse:8123 timed out")
+        self.sent.append((payload.count(b"\n") + 1, token))
+        self.inner.send(payload, token)
+
+
+def test_a_batch_spanning_too_many_partitions_is_split_and_every_row_stored_once(clickhouse, tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    spool.append(monthly_rows(120))  # what one request could spool before the time window
+    spool.append(make_rows(5))  # a request behind it
+    flusher = flusher_for(spool, ClickHouseSink(), batch_size=1000)
+    flusher.drain(timeout=30)
+    assert count(clickhouse) == 125
+    stats = spool.stats()
+    assert stats.depth == 0 and stats.quarantined_rows == 0
+    assert stats.counters["batches_split"] == 1 and stats.counters["rows_shipped"] == 125
+
+
+def test_refused_rows_are_quarantined_and_the_rest_of_the_batch_is_stored(clickhouse, tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    good = make_rows(40)
+    spool.append([*good[:17], bad_row(1001), *good[17:30]])
+    spool.append([bad_row(1002), *good[30:]])
+    sink = RecordingSink()
+    flusher = flusher_for(spool, sink, batch_size=1000)
+    flusher.drain(timeout=30)
+    assert count(clickhouse) == 40
+    assert count(clickhouse, "obj_id >= 1000") == 0
+    quarantined = spool.quarantined()
+    assert sorted(orjson.loads(q.row)["obj_id"] for q in quarantined) == [1001, 1002]
+    assert all("CANNOT_PARSE_NUMBER" in q.error or "Code: 72" in q.error for q in quarantined)
+    stats = spool.stats()
+    assert stats.depth == 0 and stats.quarantined_rows == 2 and stats.counters["rows_quarantined"] == 2
+    assert stats.counters["batches_quarantining"] == 1 and stats.counters["batches_shipped"] == 1
+    # Every send after the first was a proper part of a refused range, each with its own rows' token.
+    assert len({token for _, token in sink.sent}) == len(sink.sent)
+
+
+def test_after_a_crash_during_splitting_a_refused_range_is_never_sent_whole_again(clickhouse, tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    rows = make_rows(16)
+    rows[11] = bad_row(1003)
+    spool.append(rows)
+    crashing = RecordingSink(fail_after=2)  # whole batch refused, left half stored, then a timeout
+    flusher_for(spool, crashing, batch_size=100).ship_once()
+    assert count(clickhouse) == 8
+    assert spool.stats().failing_batches == 1  # the timeout: retried later, not quarantined
+    time.sleep(0.06)
+    retry = RecordingSink()
+    flusher_for(spool, retry, batch_size=100).drain(timeout=30)
+    assert all(n < 16 for n, _ in retry.sent)  # the refused whole was not sent again
+    assert count(clickhouse) == 15 and count(clickhouse, "obj_id >= 1000") == 0
+    assert clickhouse.query("SELECT uniqExact(obj_id) FROM events").result_rows[0][0] == 15
+    assert [orjson.loads(q.row)["obj_id"] for q in spool.quarantined()] == [1003]
+
+
+def test_a_transient_failure_retries_the_whole_batch_and_quarantines_nothing(clickhouse, tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    spool.append(make_rows(10))
+    sink = SwitchableSink()
+    flusher = flusher_for(spool, sink)
+    flusher.ship_once()
+    stats = spool.stats()
+    assert stats.quarantined_rows == 0 and stats.counters["batches_retried"] == 1
+    assert stats.counters["batches_split"] == 0 and sink.calls == 1
+
+
+def test_quarantined_rows_are_replayed_by_the_command_after_a_fix(clickhouse, tmp_path, settings):
+    from django.core.management import call_command
+
+    from shipping import service
+
+    settings.SPOOL_PATH = tmp_path / "s.sqlite3"
+    service.reset()
+    spool = service.get_spool()
+    row = orjson.loads(make_rows(1)[0])
+    row["ticket"] = "T-1"  # a column the table does not have (yet): refused as INCORRECT_DATA
+    spool.append([orjson.dumps(row), *make_rows(3)])
+    flusher = flusher_for(spool, ClickHouseSink())
+    flusher.drain(timeout=30)
+    assert count(clickhouse) == 3 and spool.stats().quarantined_rows == 1
+    listed = io.StringIO()
+    call_command("shipping_quarantine", "list", "--rows", stdout=listed)
+    assert "1 quarantined row(s)" in listed.getvalue() and '"ticket":"T-1"' in listed.getvalue()
+    exported = tmp_path / "q.jsonl"
+    call_command("shipping_quarantine", "export", str(exported), stdout=io.StringIO())
+    assert orjson.loads(exported.read_bytes())["ticket"] == "T-1"
+    clickhouse.command("ALTER TABLE events ADD COLUMN ticket Nullable(String)")  # the fix
+    try:
+        out = io.StringIO()
+        call_command("shipping_quarantine", "replay", "--all", stdout=out)
+        assert "replayed 1 row(s)" in out.getvalue()
+        flusher.drain(timeout=30)
+        assert count(clickhouse, "ticket = 'T-1'") == 1
+    finally:
+        clickhouse.command("ALTER TABLE events DROP COLUMN ticket")
+    stats = spool.stats()
+    assert stats.quarantined_rows == 0 and stats.counters["rows_replayed"] == 1
+    with pytest.raises(CommandError, match="No quarantined row with id 99"):
+        call_command("shipping_quarantine", "discard", "--id", "99")
+
+
+def test_a_stuck_pipeline_shows_within_one_flush_interval_and_healthz_says_503(api, clickhouse, settings):
+    from shipping import service
+
+    settings.SHIP_FLUSH_INTERVAL_SECONDS = 0.05
+    service.reset()
+    flusher = service.get_flusher()
+    sink = SwitchableSink()
+    flusher.sink = sink
+    flusher.drain(timeout=1)
+    assert api.get("/healthz").status_code == 200
+    service.get_spool().append(make_rows(3))
+    flusher.ship_once()  # one flush: the sink is down
+    response = api.get("/healthz")  # ... and health says so at once, not after a staleness timeout
+    assert response.status_code == 503
+    assert response.json() == {"status": "stuck", "reasons": ["shipping_failing"]}
+    sink.reachable = True
+    flusher.start()  # the background flusher retries after its backoff and recovers
+    try:
+        deadline = time.monotonic() + 10
+        while api.get("/healthz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert api.get("/healthz").json() == {"status": "ok", "reasons": []}
+        assert count(clickhouse, "scope = 'create:task'") == 3
+    finally:
+        flusher.stop(drain_timeout=1)
+
+
+def test_an_old_unshipped_row_means_stuck_and_quarantined_rows_mean_degraded(api, clickhouse, settings):
+    from shipping.service import get_flusher, get_spool
+
+    spool = get_spool()
+    spool.append([bad_row(1004)])
+    get_flusher().drain(timeout=10)
+    response = api.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded", "reasons": ["rows_quarantined"]}
+    spool.append(make_rows(1))
+    settings.SHIP_STALE_AFTER_SECONDS = 1
+    time.sleep(1.05)
+    assert api.get("/healthz").json() == {"status": "stuck", "reasons": ["spool_stale", "rows_quarantined"]}
+
+
+def test_metrics_are_exported_for_a_scraper_token_or_an_instance_admin(api, clickhouse, settings, make_user):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from shipping.service import get_flusher, get_spool
+
+    get_spool().append([*make_rows(4), bad_row(1005)])
+    get_flusher().drain(timeout=10)
+    get_spool().append(make_rows(2))
+    assert api.get("/api/server/metrics").status_code in (401, 403)
+    settings.METRICS_TOKEN = "scrape-secret"
+    assert api.get("/api/server/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code in (401, 403)
+    response = api.get("/api/server/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for sample in family.samples
+    }
+    assert samples[("analytics_shipping_spool_depth_rows", ())] == get_spool().stats().depth >= 2
+    assert samples[("analytics_shipping_quarantined_rows", ())] == 1
+    assert samples[("analytics_shipping_rows_quarantined_total", ())] == 1
+    assert samples[("analytics_shipping_rows_shipped_total", ())] >= 4
+    assert samples[("analytics_shipping_batches_shipped_total", ())] >= 1
+    assert samples[("analytics_shipping_oldest_unshipped_age_seconds", ())] >= 0
+    assert samples[("analytics_shipping_problem", (("reason", "rows_quarantined"),))] == 1
+    assert samples[("analytics_shipping_stuck", ())] == 0
+    api.force_authenticate(make_user("worker"))
+    assert api.get("/api/server/metrics").status_code == 403
+    api.force_authenticate(make_user("root", superuser=True))
+    assert api.get("/api/server/metrics").status_code == 200
+
+
+def test_an_idempotency_key_and_its_rows_commit_together_or_not_at_all(tmp_path):
+    from shipping.spool import KeyRecord
+
+    spool = Spool(tmp_path / "s.sqlite3")
+    key = KeyRecord(7, "k", "f" * 64, {"events": [], "working_time": []})
+    with spool.transaction() as conn:  # the disk fills up between the key and the rows
+        conn.execute(
+            "CREATE TRIGGER full BEFORE INSERT ON spool_rows BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+        spool.append(make_rows(2), key)
+    assert spool.key_record(7, "k") is None and spool.stats().depth == 0
+    with spool.transaction() as conn:
+        conn.execute("DROP TRIGGER full")
+    assert spool.append(make_rows(2), key) is None
+    assert spool.append(make_rows(2), key).response == key.response  # the retry: nothing written
+    assert spool.stats().depth == 2
+
+
+def test_the_last_error_is_exported_by_kind_without_its_text(api, clickhouse, make_user):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from shipping.refusals import error_kind
+    from shipping.service import get_spool
+
+    spool = get_spool()
+    spool.append(make_rows(2))
+    flusher_for(spool, SwitchableSink()).ship_once()  # unreachable: the batch is failing
+    api.force_authenticate(make_user("root", superuser=True))
+    text = api.get("/api/server/metrics").content.decode()
+    (family,) = [
+        f for f in text_string_to_metric_families(text) if f.name == "analytics_shipping_last_error_info"
+    ]
+    assert [(s.labels, s.value) for s in family.samples] == [({"kind": "ConnectionRefusedError"}, 1)]
+    assert "unreachable" not in text
+    message = (
+        "DatabaseError: Code: 72. DB::Exception: Unsigned type must not contain '-' (CANNOT_PARSE_NUMBER)"
+    )
+    assert error_kind(message) == "DatabaseError 72 CANNOT_PARSE_NUMBER"
+
+
+def test_a_batch_is_bounded_in_bytes_too(tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    big = [make_rows(1, scope="x" * 400)[0] for _ in range(5)]  # five requests of one large row
+    for row in big:
+        spool.append([row])
+    sizes = []
+    while (batch := spool.claim(10_000, lease_seconds=5, max_bytes=3 * len(big[0]))) is not None:
+        sizes.append(batch.row_count)
+        assert len(batch.payload) <= 3 * len(big[0]) + 2
+        spool.ack(batch)
+    assert sizes == [3, 2]
+    spool.append([b"{" + b" " * 2000 + b"}"])  # one entry over the limit still goes, alone
+    assert spool.claim(10_000, lease_seconds=5, max_bytes=1000).row_count == 1

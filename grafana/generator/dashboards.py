@@ -12,6 +12,7 @@ from typing import Any
 
 from analytics.registry import JOB_KPIS, KPIS, METRICS
 from generator import clickhouse as ch
+from generator import pipeline
 from generator.sql import (
     EVENTS_TIME,
     ROLLUP_TIME,
@@ -536,6 +537,7 @@ ORDER BY e.timestamp DESC
             ch.grid(0, 24, 24, 14),
         )
     )
+    board.with_panel(pipeline.shipping_panel(8, ch.grid(0, 38, 24, 8)))
     return board
 
 

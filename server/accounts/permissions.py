@@ -97,12 +97,3 @@ def can_leave(user: Any, membership: Membership) -> bool:
 
 def can_update_user(user: Any, target: Any) -> bool:
     return is_superuser(user) or user.pk == target.pk
-
-
-class IsInstanceAdmin(permissions.BasePermission):
-    """Instance-wide details (the pipeline's health): superusers only. List after IsAuthenticated."""
-
-    message = "Only instance admins (superusers) may read this."
-
-    def has_permission(self, request: Any, view: Any) -> bool:
-        return is_superuser(request.user)

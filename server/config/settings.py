@@ -220,9 +220,16 @@ SPOOL_PATH = Path(env_str("SPOOL_PATH", str(DATA_DIR / "spool.sqlite3")))
 # FULL survives power loss; NORMAL survives a crash of the process only.
 SPOOL_SYNCHRONOUS = env_str("SPOOL_SYNCHRONOUS", "FULL").upper()
 SHIP_BATCH_SIZE = env_int("SHIP_BATCH_SIZE", 10_000, minimum=1)
+# ... and at most this many bytes (a single larger request still goes whole).
+SHIP_BATCH_MAX_BYTES = env_int("SHIP_BATCH_MAX_BYTES", 32 * 1024 * 1024, minimum=1024)
 SHIP_FLUSH_INTERVAL_SECONDS = env_float("SHIP_FLUSH_INTERVAL_SECONDS", 1.0, minimum=0.01)
 SHIP_RETRY_MAX_BACKOFF_SECONDS = env_float("SHIP_RETRY_MAX_BACKOFF_SECONDS", 60.0, minimum=0.1)
 SHIP_LEASE_SECONDS = env_float("SHIP_LEASE_SECONDS", 120.0, minimum=1)
+# Health says "stuck" (and /healthz answers 503) when the oldest unshipped row is older than this.
+SHIP_STALE_AFTER_SECONDS = env_float("SHIP_STALE_AFTER_SECONDS", 300.0, minimum=1)
+# A Prometheus scraper sends it as `Authorization: Bearer <token>` to /api/server/metrics; empty:
+# only instance administrators may read the metrics.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 # When set, batches go to Vector's http_server source instead of straight to ClickHouse.
 VECTOR_URL = env_str("VECTOR_URL", "")
 VECTOR_TIMEOUT_SECONDS = env_float("VECTOR_TIMEOUT_SECONDS", 30.0, minimum=0.1)
@@ -230,8 +237,22 @@ VECTOR_TIMEOUT_SECONDS = env_float("VECTOR_TIMEOUT_SECONDS", 30.0, minimum=0.1)
 SHIPPING_ENABLED = env_bool("SHIPPING_ENABLED", True)
 
 # --- Client events ---------------------------------------------------------------------
+# 96 months: with monthly partitions, accepted events plus today's span at most 98 partitions.
+MAX_EVENT_AGE_DAYS = 2900
 EVENTS_MAX_BODY_BYTES = env_int("EVENTS_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
 EVENTS_MAX_PER_REQUEST = env_int("EVENTS_MAX_PER_REQUEST", 10_000, minimum=1)
+# The time window of client events (events.time_window): after clock correction, at most this many
+# days old (default: the retention, else one year) and this many seconds in the future; the
+# batch's send time at most this many days off the server's clock. The age limit is at most
+# MAX_EVENT_AGE_DAYS so that accepted events never exceed ClickHouse's partitions per insert.
+EVENTS_MAX_AGE_DAYS = env_int(
+    "EVENTS_MAX_AGE_DAYS",
+    min(EVENTS_RETENTION_DAYS or 365, MAX_EVENT_AGE_DAYS),
+    minimum=1,
+    maximum=MAX_EVENT_AGE_DAYS,
+)
+EVENTS_MAX_FUTURE_SECONDS = env_int("EVENTS_MAX_FUTURE_SECONDS", 300, minimum=0, maximum=86_400)
+EVENTS_MAX_CLOCK_SKEW_DAYS = env_int("EVENTS_MAX_CLOCK_SKEW_DAYS", 3650, minimum=1, maximum=36_500)
 # A client batch retried with the same Idempotency-Key within this many hours is a replay.
 IDEMPOTENCY_KEY_TTL_HOURS = env_float("IDEMPOTENCY_KEY_TTL_HOURS", 168.0, minimum=1)
 WORKING_TIME_IDLE_THRESHOLD_SECONDS = env_float("WORKING_TIME_IDLE_THRESHOLD_SECONDS", 100.0, minimum=0.001)

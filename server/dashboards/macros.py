@@ -118,12 +118,18 @@ def all_values(variables: Iterable[Variable]) -> dict[str, str | None]:
     return {v.name: v.all_value for v in variables if v.include_all}
 
 
+def runs_here(panel: Mapping[str, Any]) -> bool:
+    """Panels on the ClickHouse datasource run here (and on the built-in pages); the others (the
+    Monitoring dashboard's Prometheus panel of the pipeline's own metrics) are Grafana's only."""
+    return (panel.get("datasource") or {}).get("type") == "grafana-clickhouse-datasource"
+
+
 def dashboard_panels(dashboard: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    """Every panel, including those nested in collapsed rows."""
+    """Every panel that runs here, including those nested in collapsed rows."""
     for panel in dashboard.get("panels", []):
         if panel.get("type") == "row":
-            yield from panel.get("panels", [])
-        else:
+            yield from filter(runs_here, panel.get("panels", []))
+        elif runs_here(panel):
             yield panel
 
 

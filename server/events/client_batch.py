@@ -60,6 +60,12 @@ def invalid(path: str, message: str) -> ValidationError:
     return ValidationError({path: [message]})
 
 
+def event_path(index: int) -> str:
+    """Where an event stands in the body, for error messages (-1 is previous_event); built only
+    when an error is raised, not for every event."""
+    return f"events[{index}]" if index >= 0 else "previous_event"
+
+
 @dataclass(slots=True)
 class ClientEvent:
     scope: str
@@ -99,7 +105,10 @@ def parse_time(value: Any, path: str) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise invalid(path, f"Cannot parse date-time {value[:64]!r}; use ISO-8601.") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is past the last representable moment
+        raise invalid(path, f"Date-time {value[:64]!r} is out of range.") from None
 
 
 def _int(value: Any, path: str, maximum: int, *, required: bool = False) -> int | None:
@@ -127,12 +136,36 @@ def _payload(value: Any, path: str) -> Any:
         return {}
     if isinstance(value, str):
         try:
-            return orjson.loads(value) if value else {}
+            value = orjson.loads(value) if value else {}
         except orjson.JSONDecodeError:
             raise invalid(path, "JSON payload is not valid in passed event.") from None
-    if isinstance(value, dict | list):
-        return value
-    raise invalid(path, "Expected a JSON string or a JSON object.")
+        if not isinstance(value, dict | list):
+            return value  # JSON text of a scalar: kept as before
+    elif not isinstance(value, dict | list):
+        raise invalid(path, "Expected a JSON string or a JSON object.")
+    if _deeper_than(value, MAX_PAYLOAD_DEPTH):
+        raise invalid(path, f"The payload is nested deeper than {MAX_PAYLOAD_DEPTH} levels.")
+    return value
+
+
+# A payload is stored as JSON text; deeper nesting than this cannot be written back (orjson stops
+# at 254 levels, and the batch around a payload adds a few), so it is refused at the edge.
+MAX_PAYLOAD_DEPTH = 64
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether a parsed JSON value nests more than `limit` objects/arrays (no recursion)."""
+    level: list[Any] = [value]
+    for _ in range(limit):
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
 
 
 _INT_FIELDS = (

@@ -1,24 +1,22 @@
-"""Periodic clean-up owned by the server process: idempotency records past their TTL."""
+"""Periodic clean-up owned by the server process: idempotency records past their TTL (kept in the
+spool file, next to the batches they answer for)."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+import time
 
 from django.conf import settings
 from django.db import close_old_connections
-from django.utils import timezone
 
-from events.models import IdempotencyRecord
+from shipping.service import get_spool
 
 log = logging.getLogger("events.housekeeping")
 
 
 def purge_idempotency_records() -> int:
-    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-    deleted, _ = IdempotencyRecord.objects.filter(created_date__lt=cutoff).delete()
-    return deleted
+    return get_spool().purge_keys(time.time() - settings.IDEMPOTENCY_KEY_TTL_HOURS * 3600)
 
 
 def start_housekeeping(interval_seconds: float = 600.0) -> threading.Thread:

@@ -13,16 +13,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
-from events.client_batch import ClientBatch, ClientEvent, invalid
+from events.client_batch import ClientBatch, ClientEvent, event_path, invalid
 from events.context import current_scope
 from events.emit import attach_request, recording
-from events.models import IdempotencyRecord
 from events.record import EventRecord, new_event_ids
+from events.time_window import EventWindow, check_send_time
 from events.working_time import USER_ACTIVITY_SCOPE, WORKING_TIME_SCOPE, TimedEvent, compute_working_time
 from shipping.service import get_spool
+from shipping.spool import KeyRecord
 
 # Deterministic event ids for idempotent batches are uuid5 names under this namespace.
 EVENT_ID_NAMESPACE = uuid.UUID("5b0c8a52-61a3-4a51-9d3e-8f5d1f7e0a11")
@@ -51,12 +51,15 @@ def epoch_ms(moment: datetime) -> int:
 
 
 def correct_clock(batch: ClientBatch, received_at: datetime) -> None:
-    """Shift every time by receive_time - client send time (network latency included, as CVAT)."""
+    """Shift every time by receive_time - client send time (network latency included, as CVAT),
+    then refuse any time outside the accepted window (events.time_window)."""
+    check_send_time(batch.sent_at, received_at)
     shift: timedelta = received_at - batch.sent_at
-    for event in batch.events:
-        event.timestamp += shift
+    window = EventWindow.around(received_at)
+    for index, event in enumerate(batch.events):
+        event.timestamp = window.place(event.timestamp, shift, index)
     if batch.previous_event is not None:
-        batch.previous_event.timestamp += shift
+        batch.previous_event.timestamp = window.place(batch.previous_event.timestamp, shift, -1)
 
 
 def _visible(
@@ -102,7 +105,7 @@ def check_and_complete_ids(
         ids = known[kind].get(value)
         if ids is None:
             raise invalid(
-                f"{_path(index)}.{kind}_id",
+                f"{event_path(index)}.{kind}_id",
                 f"{kind.capitalize()} {value} does not exist or is not visible {where}.",
             )
         for parent in _PARENTS[kind]:
@@ -111,18 +114,12 @@ def check_and_complete_ids(
                 setattr(event, f"{parent}_id", expected)
             elif given != expected:
                 raise invalid(
-                    f"{_path(index)}.{parent}_id",
+                    f"{event_path(index)}.{parent}_id",
                     f"{kind.capitalize()} {value} belongs to {parent} {expected}, not {given}.",
                 )
 
 
 _PARENTS = {"job": ("task", "project"), "task": ("project",), "project": ()}
-
-
-def _path(index: int) -> str:
-    """Where an event stands in the body, for error messages (-1 is previous_event); built only
-    when an error is raised, not for every event."""
-    return f"events[{index}]" if index >= 0 else "previous_event"
 
 
 def _most_specific(event: ClientEvent) -> tuple[str | None, int | None]:
@@ -237,7 +234,7 @@ def ingest(
     request already found the user's membership of `organization` (OrganizationContext), so the
     id checks need not look it up again."""
     if idempotency_key is not None:
-        previous = IdempotencyRecord.objects.filter(user=user, key=idempotency_key).first()
+        previous = get_spool().key_record(user.pk, idempotency_key)
         if previous is not None:
             return replay(previous, batch)
 
@@ -267,27 +264,20 @@ def ingest(
         return result  # validated and answered as usual, stored nowhere
     rows = [r.to_row() for r in events]  # token and address were set by client_records
     rows += [attach_request(r).to_row() for r in working]
-    if idempotency_key is None:
-        get_spool().append(rows)
-        return result
-    try:
-        with transaction.atomic():
-            IdempotencyRecord.objects.create(
-                user=user,
-                key=idempotency_key,
-                fingerprint=batch.fingerprint,
-                response={"events": result.events, "working_time": result.working_time},
-            )
-            # Spooled inside the record's transaction: if the spool write fails, the record rolls
-            # back with it, and the client's retry is processed afresh instead of "replayed".
-            get_spool().append(rows)
-    except IntegrityError:
-        # A concurrent request with the same key won the race: it stores the batch.
-        return replay(IdempotencyRecord.objects.get(user=user, key=idempotency_key), batch)
+    key = None
+    if idempotency_key is not None:
+        answer = {"events": result.events, "working_time": result.working_time}
+        key = KeyRecord(user.pk, idempotency_key, batch.fingerprint, answer)
+    # One spool transaction holds the rows and the key's record: a crash at any instant leaves
+    # both (the retry is a replay) or neither (the retry is stored afresh).
+    existing = get_spool().append(rows, key)
+    if existing is not None:
+        # A concurrent request with the same key won the race: it stored the batch.
+        return replay(existing, batch)
     return result
 
 
-def replay(previous: IdempotencyRecord, batch: ClientBatch) -> IngestResult:
+def replay(previous: KeyRecord, batch: ClientBatch) -> IngestResult:
     if previous.fingerprint != batch.fingerprint:
         raise ValidationError(
             {"Idempotency-Key": ["This key was already used with a different request body."]}

@@ -1,4 +1,12 @@
-"""The background flusher: spool -> sink, in batches, with retries and backoff."""
+"""The background flusher: spool -> sink, in batches, with retries and backoff.
+
+A failure the sink may get over (down, timeout) retries the same batch with the same token. A
+refusal of the data (shipping.refusals) isolates the rows at fault: the batch is split in halves,
+recursively, each half sent with the token of its own rows, until the refused rows stand alone;
+they go to the quarantine and every other row is stored. A refused range is recorded in the spool
+before its halves are sent and is never sent again, so after a crash the retry takes the same
+path and no row reaches ClickHouse under two tokens.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +15,9 @@ import threading
 import time
 from dataclasses import dataclass
 
+from shipping.refusals import describe, is_refusal
 from shipping.sinks import Sink
-from shipping.spool import Spool
+from shipping.spool import Batch, Spool, batch_token
 
 log = logging.getLogger("shipping")
 
@@ -20,6 +29,7 @@ class FlusherState:
     last_error_at: float | None = None
     shipped_rows: int = 0
     failed_attempts: int = 0
+    quarantined_rows: int = 0
 
 
 class Flusher:
@@ -32,6 +42,7 @@ class Flusher:
         interval: float,
         max_backoff: float,
         lease_seconds: float,
+        batch_bytes: int | None = None,
     ) -> None:
         self.spool = spool
         self.sink = sink
@@ -39,6 +50,7 @@ class Flusher:
         self.interval = interval
         self.max_backoff = max_backoff
         self.lease_seconds = lease_seconds
+        self.batch_bytes = batch_bytes
         self.state = FlusherState()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -57,13 +69,13 @@ class Flusher:
 
     def _ship_next(self) -> tuple[int, bool]:
         """(rows confirmed, whether a full batch is already waiting behind this one)."""
-        batch = self.spool.claim(self.batch_size, self.lease_seconds)
+        batch = self.spool.claim(self.batch_size, self.lease_seconds, self.batch_bytes)
         if batch is None:
             return 0, False
         try:
-            self.sink.send(batch.payload, batch.token)
-        except Exception as exc:  # any failure: keep the rows, retry the same batch later
-            message = f"{type(exc).__name__}: {exc}"
+            quarantined = self._deliver(batch, batch.rows, 0, batch.row_count, batch.token, batch.payload)
+        except Exception as exc:  # the sink's failure: keep the rows, retry the same batch later
+            message = describe(exc)
             retry_in = self.backoff(batch.attempts)
             self.spool.fail(batch, message, retry_in)
             self.state.last_error, self.state.last_error_at = message, time.time()
@@ -78,10 +90,46 @@ class Flusher:
                 message,
             )
             return 0, False
-        self.spool.ack(batch)
+        self.spool.ack(batch, quarantined)
         self.state.last_success_at = time.time()
-        self.state.shipped_rows += batch.row_count
-        return batch.row_count, batch.more_waiting
+        stored = batch.row_count - len(quarantined)
+        self.state.shipped_rows += stored
+        if quarantined:
+            self.state.quarantined_rows += len(quarantined)
+            self.state.last_error, self.state.last_error_at = quarantined[-1][1], time.time()
+            log.error(
+                "%s refused %d of %d rows of batch %s for good; they are in the quarantine"
+                " (manage.py shipping_quarantine): %s",
+                self.sink.name,
+                len(quarantined),
+                batch.row_count,
+                batch.id,
+                quarantined[-1][1],
+            )
+        return stored, batch.more_waiting
+
+    def _deliver(
+        self, batch: Batch, rows: list[bytes], start: int, end: int, token: str, payload: bytes
+    ) -> list[tuple[bytes, str]]:
+        """Send rows[start:end]; the (row, error) pairs refused for good. Raises on a failure that
+        is not a refusal (the whole batch is retried later)."""
+        if (start, end) not in batch.refused:
+            try:
+                self.sink.send(payload, token)
+                return []
+            except Exception as exc:
+                if not is_refusal(exc):
+                    raise
+                if end - start == 1:
+                    return [(rows[start], describe(exc))]
+                # Durable before any half is sent: a retry after a crash must not send this range whole.
+                self.spool.refuse(batch, (start, end), self.lease_seconds)
+        middle = (start + end) // 2
+        refused = []
+        for low, high in ((start, middle), (middle, end)):
+            part = rows[low:high]
+            refused += self._deliver(batch, rows, low, high, batch_token(part), b"\n".join(part))
+        return refused
 
     def drain(self, timeout: float = 30.0) -> int:
         """Ship until the spool is empty or timeout passes; for tests, benchmarks and shutdown."""

@@ -46,6 +46,7 @@ def get_flusher() -> Flusher:
                     interval=settings.SHIP_FLUSH_INTERVAL_SECONDS,
                     max_backoff=settings.SHIP_RETRY_MAX_BACKOFF_SECONDS,
                     lease_seconds=settings.SHIP_LEASE_SECONDS,
+                    batch_bytes=settings.SHIP_BATCH_MAX_BYTES,
                 )
     return _flusher
 

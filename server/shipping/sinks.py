@@ -6,6 +6,7 @@ from typing import Protocol
 
 import urllib3
 
+from shipping.refusals import PERMANENT_HTTP_STATUSES, RefusedError
 from store.client import get_client
 from store.migrations_runner import configured_topology
 from store.schema import EVENTS
@@ -20,6 +21,9 @@ INSERT_SETTINGS = {
     "insert_deduplicate": 1,
     "deduplicate_blocks_in_dependent_materialized_views": 1,
     "input_format_skip_unknown_fields": 0,
+    # One block per batch (batches hold far fewer rows than max_insert_block_size): an INSERT the
+    # engine refuses then wrote nothing, which splitting a refused batch relies on.
+    "input_format_parallel_parsing": 0,
 }
 
 
@@ -73,5 +77,7 @@ class VectorSink:
             headers={"Content-Type": "application/json", "X-Batch-Token": token},
             preload_content=True,
         )
+        if response.status in PERMANENT_HTTP_STATUSES:
+            raise RefusedError(f"Vector refused the batch: HTTP {response.status}: {response.data[:300]!r}")
         if not 200 <= response.status < 300:
             raise SinkError(f"Vector answered HTTP {response.status}: {response.data[:300]!r}")

@@ -1,65 +1,111 @@
-"""Health of the pipeline: spool depth, age of the oldest unshipped event, last shipping error."""
+"""Health of the pipeline (instance admins), the liveness probe (anyone: status and reason words
+only), and the Prometheus metrics (a scraper's token, or an instance admin)."""
 
 from __future__ import annotations
 
-import time
+import hmac
+from typing import Any
 
-from django.http import JsonResponse
-from drf_spectacular.utils import extend_schema
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpResponse, JsonResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from rest_framework import authentication
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsInstanceAdmin
-from shipping.service import get_flusher, get_spool
+from shipping.health import pipeline_health, pipeline_state
+from shipping.metrics import build_registry
 
-# An unshipped event older than this means shipping is stuck.
-STALE_AFTER_SECONDS = 300
+SCRAPER = "metrics-token"
 
 
-def pipeline_health() -> dict:
-    stats = get_spool().stats()
-    flusher = get_flusher()
-    now = time.time()
-    oldest_age = None if stats.oldest_created_at is None else round(now - stats.oldest_created_at, 3)
-    healthy = oldest_age is None or oldest_age < STALE_AFTER_SECONDS
-    return {
-        "status": "ok" if healthy else "degraded",
-        "sink": flusher.sink.name,
-        "spool": {
-            "depth": stats.depth,
-            "oldest_unshipped_age_seconds": oldest_age,
-            "batches_in_flight": stats.batches_in_flight,
-            "failing_batches": stats.failing_batches,
-        },
-        "shipping": {
-            "running": flusher.is_running,
-            "shipped_rows": flusher.state.shipped_rows,
-            "failed_attempts": flusher.state.failed_attempts,
-            "last_success_at": flusher.state.last_success_at,
-            "last_error": flusher.state.last_error or stats.last_batch_error,
-            "last_error_at": flusher.state.last_error_at,
-        },
-    }
+class InstanceAdmin(BasePermission):
+    """Instance-wide details (every organization's pipeline) are for superusers and staff."""
+
+    message = "Only instance administrators may see the pipeline's health."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        admin = user.is_superuser or user.is_staff
+        return bool(user and user.is_authenticated and user.is_active and admin)
 
 
 class HealthView(APIView):
-    # Instance-wide details: admins only (everybody may read the status at /healthz).
-    permission_classes = [IsAuthenticated, IsInstanceAdmin]
+    permission_classes = [InstanceAdmin]
 
-    @extend_schema(summary="Pipeline health: spool depth, oldest unshipped event, last shipping error")
+    @extend_schema(
+        summary="Pipeline health: status, reasons, spool depth, oldest unshipped event, quarantine",
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="ok, or degraded (rows quarantined)"),
+            503: OpenApiResponse(OpenApiTypes.OBJECT, description="stuck: shipping fails or lags"),
+            401: OpenApiResponse(OpenApiTypes.OBJECT, description="Not signed in"),
+            403: OpenApiResponse(OpenApiTypes.OBJECT, description="Not an instance administrator"),
+        },
+    )
     def get(self, request: Request) -> Response:
         health = pipeline_health()
-        return Response(health, status=200 if health["status"] == "ok" else 503)
+        return Response(health, status=503 if health["status"] == "stuck" else 200)
 
 
 class LivenessView(APIView):
-    """For container health checks: no details, no authentication."""
+    """For container health checks: no authentication, so nothing but the status and reason words
+    (no figures, no error text, nothing about any organization)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(summary="Liveness probe")
+    @extend_schema(
+        summary="Liveness probe: 503 while shipping is stuck",
+        responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT},
+    )
     def get(self, request: Request) -> JsonResponse:
-        return JsonResponse({"status": pipeline_health()["status"]})
+        state = pipeline_state()
+        return JsonResponse(
+            {"status": state.status, "reasons": list(state.reasons)},
+            status=503 if state.status == "stuck" else 200,
+        )
+
+
+class ScrapeTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer <METRICS_TOKEN>`: a Prometheus scraper, no user. Any other header is
+    left to the API's own authenticators (an instance admin's API token also works)."""
+
+    def authenticate(self, request: Any) -> tuple[Any, str] | None:
+        token = settings.METRICS_TOKEN
+        parts = authentication.get_authorization_header(request).split()
+        if not token or len(parts) != 2 or parts[0].lower() != b"bearer":
+            return None
+        if not hmac.compare_digest(parts[1], token.encode()):
+            return None
+        return AnonymousUser(), SCRAPER
+
+
+class ScraperOrInstanceAdmin(InstanceAdmin):
+    message = "Send METRICS_TOKEN as a bearer token, or sign in as an instance administrator."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return request.auth == SCRAPER or super().has_permission(request, view)
+
+
+_registry = build_registry()
+
+
+class MetricsView(APIView):
+    authentication_classes = [ScrapeTokenAuthentication, *APIView.authentication_classes]
+    permission_classes = [ScraperOrInstanceAdmin]
+
+    @extend_schema(
+        summary="Prometheus metrics of the pipeline (text exposition format)",
+        responses={
+            (200, "text/plain"): OpenApiTypes.STR,
+            401: OpenApiResponse(OpenApiTypes.OBJECT, description="No METRICS_TOKEN and not signed in"),
+            403: OpenApiResponse(OpenApiTypes.OBJECT, description="Not an instance administrator"),
+        },
+    )
+    def get(self, request: Request) -> HttpResponse:
+        return HttpResponse(generate_latest(_registry), content_type=CONTENT_TYPE_LATEST)
