@@ -127,13 +127,13 @@ def main() -> None:
     if args.unthrottled:
         runs.append(("unthrottled, remote-like", False, 19))
     print(f"{args.clients} clients guess Basic passwords for {args.seconds:g} s; token GET {TOKEN_PATH}")
-    print(f"{'run':<26}{'idle p50':>10}{'attack p50':>12}{'ratio':>8}{'guesses':>9}  statuses")
+    print(f"{'run':<26}{'idle p50':>10}{'attack p50':>13}{'ratio':>10}{'guesses':>9}  statuses")
     ratios = {}
     for label, throttled, nice in runs:
         result = measure(throttled, args.seconds, args.clients, nice)
         ratios[label] = result["attack_p50"] / result["idle_p50"]
         print(
-            f"{label:<26}{result['idle_p50']:>8.2f}ms{result['attack_p50']:>10.2f}ms{ratios[label]:>7.2f}x"
+            f"{label:<26}{result['idle_p50']:>8.2f}ms{result['attack_p50']:>11.2f}ms{ratios[label]:>9.2f}x"
             f"{result['guesses']:>9}  {result['statuses']}"
         )
     target = ratios["throttled, remote-like"]
