@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from rest_framework import serializers
 
 from accounts.api import ID_MAX
-from accounts.serializers import UserBriefSerializer, UserRefField
+from accounts.serializers import NO_SUCH_USER, UserBriefSerializer, UserRefField, visible_user
 from accounts.visibility import is_superuser, role_in
 from annotation import summaries
 from annotation.models import (
@@ -31,8 +30,6 @@ from annotation.models import (
     Task,
 )
 from annotation.scoping import scoped
-
-User = get_user_model()
 
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 # Label colours are picked from this palette in turn when none is given.
@@ -95,9 +92,9 @@ class AssigneeMixin(serializers.Serializer):
             pk = attrs.pop("assignee_id")
             if "assignee" in attrs and getattr(attrs["assignee"], "pk", None) != pk:
                 raise serializers.ValidationError({"assignee_id": ["Contradicts `assignee`."]})
-            user = None if pk is None else User.objects.filter(pk=pk).first()
+            user = None if pk is None else visible_user(self.context.get("request"), pk)
             if pk is not None and user is None:
-                raise serializers.ValidationError({"assignee_id": [f"User {pk} does not exist."]})
+                raise serializers.ValidationError({"assignee_id": [NO_SUCH_USER.format(value=pk)]})
             attrs["assignee"] = user
 
 
