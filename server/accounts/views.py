@@ -8,7 +8,8 @@ from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.db.models import Q, QuerySet
 from django.middleware.csrf import get_token
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action

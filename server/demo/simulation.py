@@ -1,7 +1,7 @@
 """A simulated annotation team, driven through the real API.
 
-Everything goes through the server's own request paths, in this process: an admin creates the users, the owner
-builds the organization and opens projects over the weeks, the maintainer creates tasks and jobs
+Everything goes through the server's own request paths, in this process: an admin creates the
+users, the owner builds the organization and opens projects over the weeks, the maintainer creates tasks and jobs
 when annotators run out of work; annotators post client event batches to `POST /api/events` (so
 the server computes working time), save annotations and complete jobs; the maintainer reviews
 completed jobs each evening, rejecting some and raising issues, which annotators fix and a
@@ -134,7 +134,8 @@ class Simulation:
     # --- set-up ----------------------------------------------------------------------------
 
     def build_team(self) -> None:
-        """Day 0, before anyone works: an admin creates the accounts; the owner builds the organization and invites the team."""
+        """Day 0, before anyone works: an admin creates the accounts; the owner builds the
+        organization and invites the team."""
         prefix = self.org_slug
         self.now = self.at(0, TEAM_HOUR)
         team = [
