@@ -1,9 +1,9 @@
 """A simulated annotation team, driven through the real API.
 
-Everything goes through the server's own request paths, in this process: an admin creates the
-users, the owner builds the organization and opens projects over the weeks, the maintainer
-creates tasks and jobs when annotators run out of work; annotators post client event batches to `POST /api/events` (so
-the server computes working time), save annotations and complete jobs; the maintainer reviews
+Everything goes through the server's own request paths, in this process: an admin creates the users,
+the owner builds the organization and opens projects over the weeks, the maintainer creates tasks
+and jobs when annotators run out of work; annotators post client event batches to `POST /api/events`
+(so the server computes working time), save annotations and complete jobs; the maintainer reviews
 completed jobs each evening, rejecting some and raising issues, which annotators fix and a
 supervisor resolves before the job is accepted.
 
