@@ -288,6 +288,7 @@ class RegisterView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
     serializer_class = RegisterSerializer
+    extra_error_codes = ("403",)  # self-registration switched off (REGISTRATION_OPEN)
 
     @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
     def post(self, request: Any) -> Response:
@@ -327,6 +328,7 @@ class LoginView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
     serializer_class = LoginSerializer
+    extra_error_codes = ("403", "429")  # a browser's sign-in without CSRF; throttled guesses
 
     @extend_schema(request=None, responses={200: None})
     def get(self, request: Any) -> Response:
