@@ -44,15 +44,16 @@ _RELATIVE = re.compile(r"^now(?:-([0-9]{1,12})([smhdwMy]))?$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 2_592_000, "y": 31_536_000}
 
 
-def parse_time(value: Any, field: str) -> datetime:
+def parse_time(value: Any, field: str, at: datetime | None = None) -> datetime:
     """Grafana's time range forms: `now`, `now-7d` (s m h d w M y), epoch milliseconds, ISO-8601;
-    400 naming the field when unreadable or outside the event store's range."""
+    400 naming the field when unreadable or outside the event store's range. Relative forms count
+    back from `at` (default: now), so one range's two ends share one `now`."""
     text = str(value).strip()
     match = _RELATIVE.match(text)
     milliseconds = ascii_int(text)
     if match:
         amount, unit = match.groups()
-        seconds: float | None = now().timestamp() - (int(amount) * _UNITS[unit] if amount else 0)
+        seconds: float | None = (at or now()).timestamp() - (int(amount) * _UNITS[unit] if amount else 0)
     elif milliseconds is not None:
         seconds = milliseconds / 1000
     else:
@@ -102,8 +103,9 @@ def _timezone_names() -> frozenset[str]:
 
 
 def read_selection(dashboard: Mapping[str, Any], body: Mapping[str, Any]) -> Selection:
-    time_from = parse_time(body.get("from", "now-7d"), "from")
-    time_to = parse_time(body.get("to", "now"), "to")
+    moment = now()
+    time_from = parse_time(body.get("from", "now-7d"), "from", moment)
+    time_to = parse_time(body.get("to", "now"), "to", moment)
     if time_from >= time_to:
         raise AnalyticsError("The time range must start before it ends.", field="from")
     if time_to - time_from > MAX_RANGE:
