@@ -11,7 +11,7 @@ AS_POSTGRES := $(shell [ "$$(id -u)" -eq 0 ] && echo runuser -u postgres -- || e
 UI := components/dashboards-ui
 UI_BUNDLE := server/dashboards/static/dashboards/app.js
 
-.PHONY: run test install ui browser postgres dtlpy-client lint bench-shipping
+.PHONY: run test install ui browser postgres dtlpy-client cvat-clients lint bench-shipping
 
 # Each step of `make run` says what it does before doing it.
 STEP = @printf '\n\033[1m==> %s\033[0m\n'
@@ -38,6 +38,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# CVAT's SDK and CLI (pinned) in a venv of their own, so their pins cannot disturb the server's;
+# tests/test_cvat_clients.py runs them as subprocesses against a live server.
+CVAT_VENV := .venv-cvat
+$(CVAT_VENV)/.installed: tests/clients/cvat-requirements.txt
+	$(PYTHON) -m venv $(CVAT_VENV)
+	$(CVAT_VENV)/bin/pip install --quiet -r tests/clients/cvat-requirements.txt
+	touch $@
+
+cvat-clients: $(CVAT_VENV)/.installed
 
 # The dashboard pages' script, bundled with Chart.js from npm into static files at build time.
 $(UI)/node_modules/.installed: $(UI)/package.json $(UI)/package-lock.json
@@ -95,7 +105,7 @@ run: install ui
 	$(STEP) "Starting the server: http://localhost:$${PORT:-8000}/analytics/ (API docs: /api/docs/)"
 	cd server && exec ../$(BIN)/gunicorn config.wsgi:application -c config/gunicorn.conf.py
 
-test: install ui browser postgres dtlpy-client
+test: install ui browser postgres dtlpy-client cvat-clients
 	$(BIN)/ruff check server tests bench grafana
 	node --test components/client/
 	$(PY) -m pytest

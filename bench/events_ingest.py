@@ -65,6 +65,7 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen:
         "LOG_LEVEL": "WARNING",
         "METRICS_TOKEN": METRICS_TOKEN,
     }
+    env["REGISTRATION_OPEN"] = "true"  # prepare() signs its user up through the API
     python = sys.executable
     subprocess.run(
         [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO / "server", env=env, check=True

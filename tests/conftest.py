@@ -66,6 +66,16 @@ def spool_path(tmp_path: Path) -> Iterator[Path]:
     service.reset()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_counts() -> Iterator[None]:
+    """Failed sign-ins are counted per process (django-axes): one test's must not lock out the next."""
+    from django.core.cache import caches
+
+    caches["axes"].clear()
+    yield
+    caches["axes"].clear()
+
+
 @pytest.fixture
 def ship(clickhouse):
     """Ship everything spooled so far into ClickHouse, synchronously."""
@@ -109,6 +119,17 @@ def org_api(api, make_user):
     api.org = response.json()
     api.user = owner
     return api
+
+
+def join_by_invitation(org_api, user, role: str = "worker") -> dict:
+    """Add `user` to org_api's organization the only way an owner can: invite, then accept as them."""
+    response = org_api.post("/api/invitations", {"user": user.username, "role": role}, format="json")
+    assert response.status_code == 201, response.content
+    invitee = APIClient()
+    invitee.force_authenticate(user)
+    accepted = invitee.post(f"/api/invitations/{response.json()['key']}/accept")
+    assert accepted.status_code == 200, accepted.content
+    return accepted.json()["membership"]
 
 
 def create_project_tree(api, name: str = "Cars", tasks: int = 2, jobs_per_task: int = 2) -> dict:

@@ -77,25 +77,29 @@ def kpi_events(api, **params):
     return response.status_code, (body["metrics"][0]["aggregate"] if response.status_code == 200 else body)
 
 
-# (caller, query, expected status, which events they see: org filter of the oracle, or None)
+# (caller, query, expected status, which events they see: org filter of the oracle, or None, and
+# whether only the caller's own rows: workers and supervisors, accounts.privacy)
 KPI_MATRIX = [
-    ("owner_a", {}, 200, (1,)),
-    ("worker_a", {}, 200, (1,)),
-    ("supervisor_a", {"org_id": 1}, 200, (1,)),
-    ("annotator", {}, 200, (1, 2)),
-    ("annotator", {"org_id": 2}, 200, (2,)),
-    ("owner_b", {}, 200, (2,)),
-    ("worker_a", {"org_id": 2}, 403, None),
-    ("owner_a", {"org_id": [1, 2]}, 403, None),
-    ("outsider", {}, 200, ()),
-    ("outsider", {"org_id": 1}, 403, None),
-    ("root", {}, 200, "all"),
-    ("root", {"org_id": 2}, 200, (2,)),
+    ("owner_a", {}, 200, (1,), False),
+    ("worker_a", {}, 200, (1,), True),
+    ("supervisor_a", {"org_id": 1}, 200, (1,), True),
+    ("annotator", {}, 200, (1, 2), True),
+    ("annotator", {"org_id": 2}, 200, (2,), True),
+    ("owner_b", {}, 200, (2,), False),
+    ("maintainer_a", {"org_id": 1}, 200, (1,), False),
+    ("worker_a", {"org_id": 2}, 403, None, None),
+    ("owner_a", {"org_id": [1, 2]}, 403, None, None),
+    ("outsider", {}, 200, (), False),
+    ("outsider", {"org_id": 1}, 403, None, None),
+    ("root", {}, 200, "all", False),
+    ("root", {"org_id": 2}, 200, (2,), False),
 ]
 
 
-@pytest.mark.parametrize(("caller", "query", "status", "sees"), KPI_MATRIX)
-def test_kpi_values_show_only_the_callers_organizations(api, people, events, caller, query, status, sees):
+@pytest.mark.parametrize(("caller", "query", "status", "sees", "own"), KPI_MATRIX)
+def test_kpi_values_show_only_the_callers_organizations(
+    api, people, events, caller, query, status, sees, own
+):
     code, result = kpi_events(as_user(api, people, caller), **query)
     assert code == status, result
     if status == 403:
@@ -105,9 +109,13 @@ def test_kpi_values_show_only_the_callers_organizations(api, people, events, cal
             "message": result["error"]["message"],
         }
         return
-    oracle = Filter() if sees == "all" else Filter(org_ids=sees)
+    users = (people[caller].pk,) if own else ()
+    oracle = Filter(user_ids=users) if sees == "all" else Filter(org_ids=sees, user_ids=users)
     kept = [r for r in in_range(events, START.timestamp(), START.timestamp() + 2 * 86_400) if oracle.keep(r)]
     assert result == len(kept)
+    assert not own or result < len(
+        [r for r in in_range(events, START.timestamp(), START.timestamp() + 2 * 86_400) if r.org_id in sees]
+    )
 
 
 @pytest.mark.parametrize(
@@ -193,7 +201,7 @@ def test_an_unknown_user_is_404_for_superusers_and_403_for_everybody_else(api, p
 def test_an_organization_context_header_scopes_and_is_checked(api, people, events):
     as_user(api, people, "annotator")
     code, count = kpi_events(api, org="org-b")
-    oracle = Filter(org_ids=(2,))
+    oracle = Filter(org_ids=(2,), user_ids=(people["annotator"].pk,))  # a worker there: own rows
     assert code == 200
     assert count == len(
         [r for r in in_range(events, START.timestamp(), START.timestamp() + 2 * 86_400) if oracle.keep(r)]

@@ -91,11 +91,13 @@ def test_panel_data_is_limited_to_the_viewers_organizations(two_orgs):
 
 
 def test_choosing_another_organization_shows_nothing_of_it(two_orgs):
+    # 403 naming the variable, as `org_id` on the KPI API (it used to be an empty 200).
     rival = Organization.objects.get(slug="rival").id
     chosen = panel(
         two_orgs["viewer"], "all-events", "Latest events", variables={"organization": [str(rival)]}
     )
-    assert chosen.status_code == 200 and chosen.json()["rows"] == []
+    assert chosen.status_code == 403 and chosen.json()["error"]["field"] == "variables.organization"
+    assert "rows" not in chosen.json()
 
 
 def test_a_request_cannot_set_the_organization_restriction(two_orgs):

@@ -161,6 +161,8 @@ def localize(text: str, url: str) -> str:
 def demo_instance(transactional_db, django_db_reset_sequences, ship, clickhouse, live_server, settings):
     """What `make run` leaves: the superuser admin/admin and the demo organization, shipped."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # api.md's walkthrough starts by registering a user, on an instance that allows it (it says so).
+    settings.REGISTRATION_OPEN = True
     get_user_model().objects.create_superuser("admin", "admin@example.com", "admin")
     size = DemoSize(days=2, annotators=2, projects=1, jobs_per_task=2, frames_per_job=150)
     run(Simulation(seed=3, size=size, start=timezone.now().date() - timedelta(days=size.days)))

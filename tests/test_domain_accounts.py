@@ -6,6 +6,7 @@ import base64
 from datetime import timedelta
 
 import pytest
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.test import APIClient, APIRequestFactory
 
@@ -24,8 +25,15 @@ def world(api, settings):
 # --- registration and users -------------------------------------------------------------------------
 
 
+def test_self_registration_is_off_unless_switched_on(api, settings, db):
+    data = {"username": "zoe", "password": "pw-1", "email": "z@x.io"}
+    response = api.post("/api/auth/register", data, format="json")
+    assert response.status_code == 403 and "registration" in response.json()["detail"]
+
+
 def test_register_creates_a_user_who_can_sign_in(api, settings):
     use_fast_passwords(settings)
+    settings.REGISTRATION_OPEN = True
     body = ok(
         api.post(
             "/api/auth/register", {"username": "zoe", "password": "pw-1", "email": "z@x.io"}, format="json"
@@ -33,7 +41,7 @@ def test_register_creates_a_user_who_can_sign_in(api, settings):
         201,
     )
     assert body["username"] == "zoe" and body["email"] == "z@x.io" and "password" not in body
-    assert api.login(username="zoe", password="pw-1")
+    assert api.login(request=HttpRequest(), username="zoe", password="pw-1")  # axes needs a request
     assert ok(api.get("/api/users/self"))["username"] == "zoe"
 
 
@@ -49,7 +57,8 @@ def test_register_creates_a_user_who_can_sign_in(api, settings):
         ({"password": "x"}, "username"),
     ],
 )
-def test_register_rejects_duplicates_and_invalid_input_naming_the_field(world, api, data, field):
+def test_register_rejects_duplicates_and_invalid_input_naming_the_field(world, api, settings, data, field):
+    settings.REGISTRATION_OPEN = True
     response = api.post("/api/auth/register", data, format="json")
     assert response.status_code == 400
     assert field in response.json()
@@ -101,7 +110,7 @@ def test_anonymous_gets_401(world):
 
 def test_session_login(world):
     client = APIClient()
-    assert client.login(username="alice", password=PASSWORD)
+    assert client.login(request=HttpRequest(), username="alice", password=PASSWORD)
     assert ok(client.get("/api/users/self"))["username"] == "alice"
     client.logout()
     assert client.get("/api/users/self").status_code == 401
@@ -109,17 +118,29 @@ def test_session_login(world):
 
 def test_session_login_and_logout_endpoints_with_csrf(world):
     client = APIClient(enforce_csrf_checks=True)
-    response = client.post("/api/auth/login", {"username": "alice", "password": "wrong"}, format="json")
+    # A browser's sign-in needs the CSRF token too (login CSRF); GET /api/auth/login hands out the
+    # cookie. A browser sends Origin (and Sec-Fetch-Site) with its POSTs.
+    credentials = {"username": "alice", "password": PASSWORD}
+    for browser in ({"HTTP_ORIGIN": "https://evil.example"}, {"HTTP_SEC_FETCH_SITE": "cross-site"}):
+        response = client.post("/api/auth/login", credentials, format="json", **browser)
+        assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+        assert "sessionid" not in client.cookies
+    ok(client.get("/api/auth/login"))
+    token = {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value, "HTTP_ORIGIN": "http://testserver"}
+    response = client.post(
+        "/api/auth/login", {"username": "alice", "password": "wrong"}, format="json", **token
+    )
     assert response.status_code == 401
-    assert client.post("/api/auth/login", {"username": "alice"}, format="json").status_code == 400
-    me = ok(client.post("/api/auth/login", {"username": "alice", "password": PASSWORD}, format="json"))
-    assert me["username"] == "alice" and me["email"] == "alice@example.com"
+    assert client.post("/api/auth/login", {"username": "alice"}, format="json", **token).status_code == 400
+    signed_in = ok(client.post("/api/auth/login", credentials, format="json", **token))
+    me = signed_in["user"]  # next to CVAT's {"key": ...}
+    assert me["username"] == "alice" and me["email"] == "alice@example.com" and signed_in["key"]
     assert ok(client.get("/api/users/self"))["username"] == "alice"
     # Unsafe requests made with a session need the CSRF token.
     assert client.post("/api/projects", {"name": "x"}, format="json").status_code == 403
     csrf = client.cookies["csrftoken"].value
     ok(client.post("/api/projects", {"name": "x"}, format="json", HTTP_X_CSRFTOKEN=csrf), 201)
-    ok(client.post("/api/auth/logout"), 204)
+    assert ok(client.post("/api/auth/logout"), 200) == {"detail": "Successfully logged out."}
     assert client.get("/api/users/self").status_code == 401
 
 
@@ -234,69 +255,141 @@ def test_organization_roles(world):
 # --- memberships ------------------------------------------------------------------------------------
 
 
-def test_membership_crud_by_owner(world):
-    alice = world.client("alice")
-    created = ok(
-        alice.post("/api/memberships", {"organization": world.acme.pk, "user": "nobody", "role": "worker"}),
-        201,
-    )
-    assert created["user"]["username"] == "nobody" and created["role"] == "worker"
+def invite(client, org, user, role="worker", status=201):
+    """POST /api/invitations, then the answer (201) or the response."""
+    response = client.post("/api/invitations", {"organization": org.pk, "user": user, "role": role})
+    return ok(response, status) if status == 201 else response
+
+
+def test_members_join_by_invitation_which_the_invitee_accepts(world):
+    # Memberships used to be created by any owner for any user (no consent); now they are offered.
+    alice, nobody = world.client("alice"), world.client("nobody")
+    invitation = invite(alice, world.acme, "nobody")
+    assert invitation["invitee"] == "nobody" and invitation["role"] == "worker"
+    assert invitation["organization"] == world.acme.pk and invitation["owner"]["username"] == "alice"
+    assert not Membership.objects.filter(user=world.users["nobody"]).exists()  # nothing until accepted
+    mine = ok(nobody.get("/api/invitations"))["results"]
+    assert [i["key"] for i in mine] == [invitation["key"]]
+    assert mine[0]["organization_info"] == {"id": world.acme.pk, "slug": "acme", "name": world.acme.name}
+    # Only the invitee accepts; nobody else can see or accept it.
+    assert world.client("wendy").post(f"/api/invitations/{invitation['key']}/accept").status_code == 404
+    assert alice.post(f"/api/invitations/{invitation['key']}/accept").status_code == 403
+    accepted = ok(nobody.post(f"/api/invitations/{invitation['key']}/accept"))
+    assert accepted["organization_slug"] == "acme" and accepted["membership"]["role"] == "worker"
+    assert ok(nobody.get("/api/invitations"))["count"] == 0
+    created = accepted["membership"]
     assert (
         ok(alice.patch(f"/api/memberships/{created['id']}", {"role": "maintainer"}))["role"] == "maintainer"
     )
     listed = ok(alice.get("/api/memberships", {"organization": world.acme.pk}))["results"]
     assert {m["user"]["username"] for m in listed} == {"alice", "mia", "sam", "wendy", "nobody"}
     ok(alice.delete(f"/api/memberships/{created['id']}"), 204)
-    by_id = ok(
+    # By id or e-mail as well; a declined invitation is gone and makes no member.
+    by_id = invite(alice, world.acme, str(world.users["bob"].pk), role="supervisor")
+    ok(world.client("bob").post(f"/api/invitations/{by_id['key']}/decline"), 204)
+    assert not Membership.objects.filter(user=world.users["bob"], organization=world.acme).exists()
+    by_email = ok(
         alice.post(
-            "/api/memberships",
-            {"organization": world.acme.pk, "user": world.users["bob"].pk, "role": "supervisor"},
+            "/api/invitations", {"organization": world.acme.pk, "email": "bob@example.com", "role": "worker"}
         ),
         201,
     )
-    assert by_id["user"]["username"] == "bob"
+    assert (
+        ok(world.client("bob").post(f"/api/invitations/{by_email['key']}/accept"))["membership"]["user"][
+            "username"
+        ]
+        == "bob"
+    )
+
+
+def test_an_expired_invitation_cannot_be_accepted_and_admins_may_revoke(world):
+    from accounts.models import Invitation
+
+    invitation = invite(world.client("alice"), world.acme, "nobody")
+    Invitation.objects.filter(pk=invitation["key"]).update(expiry_date=timezone.now() - timedelta(seconds=1))
+    response = world.client("nobody").post(f"/api/invitations/{invitation['key']}/accept")
+    assert response.status_code == 400 and "key" in response.json()
+    assert world.client("wendy").delete(f"/api/invitations/{invitation['key']}").status_code == 404
+    ok(world.client("mia").delete(f"/api/invitations/{invitation['key']}"), 204)
+
+
+def test_inviting_never_tells_whether_an_account_exists(world):
+    alice = world.client("alice")
+    answers = [invite(alice, world.acme, name) for name in ("bob", "ghost", "bob@example.com")]
+    volatile = {"key", "invitee", "created_date", "expiry_date"}
+    shapes = [{k: v for k, v in answer.items() if k not in volatile} for answer in answers]
+    assert shapes[0] == shapes[1] == shapes[2]
+    assert {a["invitee"] for a in answers} == {"bob", "ghost", "bob@example.com"}  # as written, no more
+
+
+def test_only_instance_admins_add_members_directly(world):
+    acme = world.acme.pk
+    for name in ("alice", "mia"):
+        for user in ("bob", "ghost"):  # the same answer whether the account exists or not
+            response = world.client(name).post(
+                "/api/memberships", {"organization": acme, "user": user, "role": "worker"}
+            )
+            assert response.status_code == 403 and "invitation" in response.json()["detail"], response.json()
+    direct = ok(
+        world.client("root").post(
+            "/api/memberships", {"organization": acme, "user": "bob", "role": "worker"}
+        ),
+        201,
+    )
+    assert direct["user"]["username"] == "bob"
 
 
 def test_membership_rules(world):
     acme = world.acme.pk
     mia, wendy = world.client("mia"), world.client("wendy")
-    worker = ok(mia.post("/api/memberships", {"organization": acme, "user": "nobody", "role": "worker"}), 201)
+    worker = ok(
+        world.client("root").post(
+            "/api/memberships", {"organization": acme, "user": "nobody", "role": "worker"}
+        ),
+        201,
+    )
     # Only the owner hands out (or takes away) the maintainer role.
     assert mia.patch(f"/api/memberships/{worker['id']}", {"role": "maintainer"}).status_code == 403
-    assert (
-        mia.post("/api/memberships", {"organization": acme, "user": "bob", "role": "maintainer"}).status_code
-        == 403
-    )
+    assert invite(mia, world.acme, "bob", role="maintainer", status=403).status_code == 403
     # Nobody creates a second owner or changes the owner's membership.
     for client in (world.client("alice"), world.client("root")):
-        response = client.post("/api/memberships", {"organization": acme, "user": "bob", "role": "owner"})
-        assert response.status_code == 403
+        assert invite(client, world.acme, "bob", role="owner", status=403).status_code == 403
         assert client.patch(f"/api/memberships/{worker['id']}", {"role": "owner"}).status_code == 403
+    response = world.client("root").post(
+        "/api/memberships", {"organization": acme, "user": "bob", "role": "owner"}
+    )
+    assert response.status_code == 403
     owner_membership = Membership.objects.get(user=world.users["alice"], organization=world.acme).pk
     assert world.client("alice").delete(f"/api/memberships/{owner_membership}").status_code == 403
     # Workers manage nothing, but may leave.
-    assert (
-        wendy.post("/api/memberships", {"organization": acme, "user": "bob", "role": "worker"}).status_code
-        == 403
-    )
+    assert invite(wendy, world.acme, "bob", status=403).status_code == 403
     assert wendy.patch(f"/api/memberships/{worker['id']}", {"role": "supervisor"}).status_code == 403
     wendy_membership = Membership.objects.get(user=world.users["wendy"]).pk
     ok(wendy.delete(f"/api/memberships/{wendy_membership}"), 204)
 
 
-def test_membership_validation(world):
+def test_invitation_and_membership_validation(world):
     alice = world.client("alice")
     acme = world.acme.pk
     cases = [
         ({"organization": acme, "user": "wendy", "role": "worker"}, "user"),  # already a member
-        ({"organization": acme, "user": "ghost", "role": "worker"}, "user"),
+        ({"organization": acme, "user": "nobody", "email": "n@example.com", "role": "worker"}, "user"),
+        ({"organization": acme, "role": "worker"}, "user"),
         ({"organization": acme, "user": "nobody", "role": "boss"}, "role"),
         ({"organization": 999, "user": "nobody", "role": "worker"}, "organization"),
         ({"organization": world.globex.pk, "user": "nobody", "role": "worker"}, "organization"),
         ({"user": "nobody", "role": "worker"}, "organization"),
     ]
     for data, field in cases:
-        response = alice.post("/api/memberships", data)
+        response = alice.post("/api/invitations", data)
+        assert response.status_code == 400 and field in response.json(), (data, response.json())
+    root = world.client("root")
+    for data, field in [
+        ({"organization": acme, "user": "wendy", "role": "worker"}, "user"),
+        ({"organization": acme, "user": "ghost", "role": "worker"}, "user"),
+        ({"organization": 999, "user": "nobody", "role": "worker"}, "organization"),
+    ]:
+        response = root.post("/api/memberships", data)
         assert response.status_code == 400 and field in response.json(), (data, response.json())
 
 

@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 
 from annotation.dataloop import dataloop_time
 from annotation.models import Project
+from conftest import join_by_invitation
 from events.record import EventRecord
 from test_analytics_support import insert_events
 
@@ -62,10 +63,9 @@ def team(api, make_user, clickhouse):
     alice, bob, carol, dave = (make_user(n) for n in ("alice", "bob", "carol", "dave"))
     owner = client_for(alice)
     org = ok(owner.post("/api/organizations", {"slug": "acme", "name": "Acme"}, format="json"), 201)
-    for user in (bob, carol):
-        body = {"user": user.username, "organization": org["id"], "role": "worker"}
-        ok(owner.post("/api/memberships", body, format="json"), 201)
     owner.credentials(HTTP_X_ORGANIZATION="acme")
+    for user in (bob, carol):  # members join by invitation
+        join_by_invitation(owner, user)
     project = ok(owner.post("/api/projects", {"name": "my project"}, format="json"), 201)
     tasks = {}
     for name in ("my dataset", "other data"):

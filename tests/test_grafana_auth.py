@@ -1,5 +1,6 @@
-"""The reverse proxy's auth subrequest for Grafana: only instance analysts (superusers, staff) get
-in, named by X-WEBAUTH-USER; everybody else gets 401/403 and the server's own pages."""
+"""The reverse proxy's auth subrequest for Grafana: only superusers (who see every row on every
+analytics surface, accounts.privacy) get in, named by X-WEBAUTH-USER; everybody else, staff
+included, gets 401/403 and the server's own pages."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ def users(django_user_model, db):
         "plain": django_user_model.objects.create_user("plain", "plain@example.com", "pw"),
         "staff": django_user_model.objects.create_user("analyst", "analyst@example.com", "pw", is_staff=True),
         "root": django_user_model.objects.create_superuser("root", "root@example.com", "pw"),
-        "unicode": django_user_model.objects.create_user("zoë", "", "pw", is_staff=True),
-        "inactive": django_user_model.objects.create_user("gone", "", "pw", is_staff=True, is_active=False),
+        "unicode": django_user_model.objects.create_superuser("zoë", "", "pw"),
+        "inactive": django_user_model.objects.create_superuser("gone", "", "pw", is_active=False),
     }
 
 
@@ -28,8 +29,10 @@ def test_anonymous_users_are_sent_to_sign_in(client, db):
     assert "X-WEBAUTH-USER" not in response
 
 
-def test_members_without_analytics_access_are_refused(client, users):
-    client.force_login(users["plain"])
+@pytest.mark.parametrize("who", ["plain", "staff"])
+def test_users_without_analytics_access_are_refused(client, users, who):
+    # Staff status alone no longer opens Grafana: the API would show staff only their organizations.
+    client.force_login(users[who])
     response = client.get(URL)
     assert response.status_code == 403
     assert "X-WEBAUTH-USER" not in response
@@ -37,9 +40,9 @@ def test_members_without_analytics_access_are_refused(client, users):
 
 @pytest.mark.parametrize(
     ("who", "login", "email"),
-    [("staff", "analyst", "analyst@example.com"), ("root", "root", "root@example.com")],
+    [("root", "root", "root@example.com")],
 )
-def test_instance_analysts_are_named_for_grafana(client, users, who, login, email):
+def test_superusers_are_named_for_grafana(client, users, who, login, email):
     client.force_login(users[who])
     response = client.get(URL)
     assert response.status_code == 200
@@ -65,7 +68,7 @@ def test_only_reads_are_answered(client, users):
 def test_has_analytics_access(users):
     assert [has_analytics_access(users[k]) for k in ("plain", "staff", "root", "inactive")] == [
         False,
-        True,
+        False,
         True,
         False,
     ]

@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from conftest import create_project_tree, rows
+from conftest import create_project_tree, join_by_invitation, rows
 from dashboards.macros import (
     ALL,
     ORG_FILTER,
@@ -191,10 +191,7 @@ def world(org_api, make_user, ship, clickhouse) -> dict[str, Any]:
     annotators = {}
     for name in ("annie", "bert"):
         user = make_user(name)
-        response = org_api.post(
-            "/api/memberships", {"organization": acme["id"], "user": name, "role": "worker"}, format="json"
-        )
-        assert response.status_code == 201, response.content
+        join_by_invitation(org_api, user)
         annotators[name] = Client(user, "acme")
     jobs = tree["jobs"]
     annotators["annie"].annotate(jobs[0], frames=6, objects=4)

@@ -359,17 +359,23 @@ def expected_users(records, org_ids, **filters):
 
 
 def test_members_see_their_organizations_only(api, world, events):
+    # Owners see every member's per-user records; workers and supervisors only their own
+    # (accounts.privacy, as on every other analytics surface).
     users, objects = world
+    status, seen = active_user_ids(as_user(api, users, "owner_a"))
+    assert status == 200 and seen == expected_users(events, {1}) and len(seen) > 1
     status, seen = active_user_ids(as_user(api, users, "worker_a"))
-    assert status == 200 and seen == expected_users(events, {1}) and seen
+    assert status == 200 and seen == expected_users(events, {1}, user_id={22})
     status, seen = active_user_ids(as_user(api, users, "annotator"))
-    assert status == 200 and seen == expected_users(events, {1, 2})
-    status, seen = active_user_ids(as_user(api, users, "worker_a"), orgId=[1])
+    assert status == 200 and seen == expected_users(events, {1, 2}, user_id={23})
+    status, seen = active_user_ids(as_user(api, users, "owner_a"), orgId=[1])
     assert status == 200 and seen == expected_users(events, {1})
-    status, seen = active_user_ids(as_user(api, users, "worker_a"), projectId=[objects["a"]["project"]])
+    status, seen = active_user_ids(as_user(api, users, "owner_a"), projectId=[objects["a"]["project"]])
+    assert status == 200 and seen == [users["annotator"].pk]
+    status, seen = active_user_ids(as_user(api, users, "annotator"), projectId=[objects["a"]["project"]])
     assert status == 200 and seen == [users["annotator"].pk]
     # an id the domain does not know (a deleted project): not an error, and still only org A's data
-    status, seen = active_user_ids(as_user(api, users, "worker_a"), projectId=[100, 987_654])
+    status, seen = active_user_ids(as_user(api, users, "owner_a"), projectId=[100, 987_654])
     assert status == 200 and seen == expected_users(events, {1}, project_id={100})
     # a user without organizations sees nothing (no error without filters, as the KPI API)
     status, seen = active_user_ids(as_user(api, users, "outsider"))
@@ -418,8 +424,10 @@ def test_allowed_filters_on_people_and_contexts(api, world, events):
     status, seen = active_user_ids(as_user(api, users, "owner_a"), userId=[annotator])
     assert status == 200 and seen == [annotator]
     # the organization context narrows the scope; a disagreeing orgId is 400
-    status, seen = active_user_ids(as_user(api, users, "annotator", "org-b"))
+    status, seen = active_user_ids(as_user(api, users, "maintainer_b", "org-b"))
     assert status == 200 and seen == expected_users(events, {2})
+    status, seen = active_user_ids(as_user(api, users, "annotator", "org-b"))  # a supervisor there
+    assert status == 200 and seen == expected_users(events, {2}, user_id={23})
     status, answer = active_user_ids(as_user(api, users, "annotator", "org-b"), orgId=[1])
     assert status == 400 and answer["field"] == "context.orgId"
     # superusers: anything, including objects of no organization

@@ -3,10 +3,9 @@
 -- [since, until) is the time range: the whole export, or one window of it (exports.query).
 -- /*export_filters*/ is the downloads' filter predicate (store/sql.py: org_id, project_id, task_id,
 -- job_id, user_id, each `<column> = {<column>:UInt64}` unless `no_<column>` lifts it).
-SELECT
-    scope, obj_name, obj_id, obj_val, source, timestamp, count, duration,
-    project_id, task_id, job_id, user_id, user_name, user_email, org_id, org_slug,
-    payload, access_token_id
+-- /*columns*/ is replaced by exports.query with the exported columns (EXPORT_COLUMNS) or, for CSV,
+-- one expression per row that renders those columns as CVAT's csv.writer does.
+SELECT /*columns*/
 FROM events
 WHERE source IN ('server', 'client')
     AND scope != 'send:exception'

@@ -1,11 +1,12 @@
-"""Organization context: `X-Organization: <slug>` header or `?org=<slug>` query parameter.
+"""Organization context: `X-Organization: <slug>` header, `?org=<slug>` or `?org_id=<id>` (CVAT's three).
 
-The middleware only resolves the slug (one indexed query, and only when a slug was sent) and sets
-on the Django request:
+The middleware only resolves the slug or id (one indexed query, and only when one was sent) and sets
+on the Django request (`?org_id=` once the view is known: the analytics APIs, whose views say
+`org_id_is_filter`, take it as a data filter instead):
 
 - `request.organization`: the Organization, or None (no context, or an unknown slug);
 - `request.organization_slug`: the slug that was asked for, or None;
-- `request.organization_source`: "X-Organization" or "org" (the name errors refer to), or None;
+- `request.organization_source`: "X-Organization", "org" or "org_id" (the name errors refer to), or None;
 - `request.organization_error`: why the context is unusable (unknown slug, header and parameter
   disagree), or None.
 
@@ -18,13 +19,16 @@ the same attributes from either.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from accounts.api import ID_MAX
 from accounts.models import Organization
 
 ORG_HEADER = "X-Organization"
 ORG_QUERY_PARAM = "org"
+ORG_ID_QUERY_PARAM = "org_id"
 
 
 class OrganizationMiddleware:
@@ -34,6 +38,13 @@ class OrganizationMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         resolve_organization(request)
         return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any) -> None:
+        # The analytics APIs take org_id as a data filter (repeatable, and it may name an
+        # organization that is gone); everywhere else it names the context, as in CVAT.
+        view_class = getattr(view_func, "cls", None) or getattr(view_func, "view_class", None)
+        if not getattr(view_class, "org_id_is_filter", False):
+            resolve_org_id(request)
 
 
 def resolve_organization(request: HttpRequest) -> None:
@@ -55,4 +66,29 @@ def resolve_organization(request: HttpRequest) -> None:
     request.organization = organization  # type: ignore[attr-defined]
     request.organization_slug = slug  # type: ignore[attr-defined]
     request.organization_source = (ORG_HEADER if header else ORG_QUERY_PARAM) if slug else None  # type: ignore[attr-defined]
+    request.organization_error = error  # type: ignore[attr-defined]
+
+
+def resolve_org_id(request: HttpRequest) -> None:
+    """CVAT's third way to name the context, `?org_id=<id>`: alone, or agreeing with the slug."""
+    raw = (request.GET.get(ORG_ID_QUERY_PARAM) or "").strip()
+    if not raw or request.organization_error is not None:  # type: ignore[attr-defined]
+        return
+    organization = request.organization  # type: ignore[attr-defined]
+    source = request.organization_source  # type: ignore[attr-defined]
+    if not raw.isdigit() or int(raw) > ID_MAX:
+        error = ("invalid", f"?{ORG_ID_QUERY_PARAM}={raw!r} is not an organization id.")
+    elif organization is not None:
+        if organization.pk == int(raw):
+            return
+        error = ("conflict", f"?{ORG_ID_QUERY_PARAM}={raw} and {source} {organization.slug!r} disagree.")
+    else:
+        organization = Organization.objects.filter(pk=int(raw)).first()
+        if organization is not None:
+            request.organization = organization  # type: ignore[attr-defined]
+            request.organization_slug = organization.slug  # type: ignore[attr-defined]
+            request.organization_source = ORG_ID_QUERY_PARAM  # type: ignore[attr-defined]
+            return
+        error = ("not_found", f"Organization {raw} does not exist.")
+    request.organization_source = ORG_ID_QUERY_PARAM  # type: ignore[attr-defined]
     request.organization_error = error  # type: ignore[attr-defined]

@@ -142,3 +142,39 @@ class AccessToken(models.Model):
 
     def analytics_name(self) -> str | None:
         return self.name
+
+
+def invitation_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Invitation(models.Model):
+    """An offer to join an organization with a role (CVAT's invitations). Nobody becomes a member
+    without consent: the membership exists only once the invitee accepts.
+
+    `invitee` is None when nobody answers to the name the inviter gave: the invitation is then
+    kept and answered exactly like any other, so inviting never tells whether an account exists."""
+
+    key = models.CharField(max_length=64, primary_key=True, default=invitation_key, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    # The username or e-mail address as the inviter wrote it (shown back to them, nothing more).
+    invitee_ref = models.CharField(max_length=254)
+    created_date = models.DateTimeField(auto_now_add=True)
+    expiry_date = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_date", "key"]
+
+    def __str__(self) -> str:
+        return f"{self.invitee_ref}@{self.organization_id}:{self.role}"
+
+    @property
+    def expired(self) -> bool:
+        return self.expiry_date <= timezone.now()

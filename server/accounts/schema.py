@@ -25,6 +25,18 @@ class AccessTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
+class ThrottledBasicScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.throttling.ThrottledBasicAuthentication"
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "basic",
+            "description": "Username and password; 429 with Retry-After after too many wrong ones.",
+        }
+
+
 class UserRefFieldSchema(OpenApiSerializerFieldExtension):
     target_class = "accounts.serializers.UserRefField"
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.api import ID_MAX
-from accounts.models import AccessToken, Membership, Organization, Role
-from accounts.visibility import is_superuser
+from accounts.models import AccessToken, Invitation, Membership, Organization, Role
+from accounts.visibility import is_superuser, visible_users
 
 User = get_user_model()
 
@@ -25,21 +25,31 @@ class UserBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+NO_SUCH_USER = "No user {value!r} among you and the members of your organizations."
+
+
+def visible_user(request: Any, value: int | str) -> Any:
+    """The user named by id or username if `request`'s user may see them (accounts.visibility),
+    else None: a user outside the caller's organizations is answered exactly as a missing one."""
+    users = visible_users(getattr(request, "user", None))
+    # isascii: "²".isdigit() holds, but int("²") raises.
+    if isinstance(value, int) or (value.isascii() and value.isdigit()):
+        return users.filter(pk=int(value)).first() if 0 < int(value) <= ID_MAX else None
+    return users.filter(username=value).first()
+
+
 class UserRefField(serializers.Field):
-    """Writes a user as an id or a username; reads as the brief user object."""
+    """Writes a user as an id or a username (one the caller may see); reads as the brief user object."""
 
     default_error_messages = {
         "invalid": "Expected a user id or a username.",
-        "does_not_exist": "User {value!r} does not exist.",
+        "does_not_exist": NO_SUCH_USER,
     }
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, bool) or not isinstance(data, int | str) or data == "":
             self.fail("invalid")
-        if isinstance(data, int) or (data.isascii() and data.isdigit()):
-            user = User.objects.filter(pk=int(data)).first() if 0 < int(data) <= ID_MAX else None
-        else:
-            user = User.objects.filter(username=data).first()
+        user = visible_user(self.context.get("request"), data)
         if user is None:
             self.fail("does_not_exist", value=data)
         return user
@@ -59,6 +69,9 @@ class IdField(serializers.IntegerField):
 
 
 class UserSerializer(serializers.ModelSerializer):
+    # CVAT's SDK requires `groups`: CVAT's system groups, here "admin" (superusers) or "user".
+    groups = serializers.SerializerMethodField()
+
     class Meta:
         model = User
         fields = [
@@ -67,12 +80,25 @@ class UserSerializer(serializers.ModelSerializer):
             "first_name",
             "last_name",
             "email",
+            "groups",
+            "is_staff",
             "is_superuser",
             "is_active",
             "date_joined",
             "last_login",
         ]
-        read_only_fields = ["id", "username", "is_superuser", "is_active", "date_joined", "last_login"]
+        read_only_fields = [
+            "id",
+            "username",
+            "is_staff",
+            "is_superuser",
+            "is_active",
+            "date_joined",
+            "last_login",
+        ]
+
+    def get_groups(self, instance: Any) -> list[str]:
+        return ["admin"] if instance.is_superuser else ["user"]
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -192,3 +218,51 @@ class AccessTokenCreatedSerializer(AccessTokenSerializer):
 
     class Meta(AccessTokenSerializer.Meta):
         fields = [*AccessTokenSerializer.Meta.fields, "key"]
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """`POST {"role", "user": username or id} or {"role", "email"}` in an organization context (or
+    with `"organization": id`); the answer never says whether such a user exists."""
+
+    user = serializers.CharField(write_only=True, required=False, max_length=150)
+    email = serializers.EmailField(write_only=True, required=False)
+    organization = IdField(required=False)
+    role = serializers.ChoiceField(choices=Role.choices)
+    owner = UserBriefSerializer(read_only=True)
+    invitee = serializers.CharField(source="invitee_ref", read_only=True)
+    organization_info = serializers.SerializerMethodField()
+    expired = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "key",
+            "organization",
+            "organization_info",
+            "role",
+            "user",
+            "email",
+            "invitee",
+            "owner",
+            "created_date",
+            "expiry_date",
+            "expired",
+        ]
+        read_only_fields = ["key", "created_date", "expiry_date"]
+
+    def get_organization_info(self, instance: Invitation) -> dict[str, Any]:
+        org = instance.organization
+        return {"id": org.pk, "slug": org.slug, "name": org.name}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [name for name in ("user", "email") if attrs.get(name)]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                {"user": ["Give exactly one of `user` (username or id) or `email`."]}
+            )
+        return attrs
+
+
+class InvitationAcceptedSerializer(serializers.Serializer):
+    organization_slug = serializers.CharField()
+    membership = MembershipSerializer()

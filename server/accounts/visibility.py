@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, Subquery
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet, Subquery
 
 from accounts.models import Membership, Organization, Role
 
@@ -108,8 +109,24 @@ def visible_filter(
     )
 
 
+def visible_users(user: Any, organization: Organization | None = None) -> QuerySet:
+    """The users `user` may see or name: themself and the members of their organizations (of
+    `organization` only, when given); superusers everybody. Anybody else is never named or confirmed."""
+    users = get_user_model().objects
+    if organization is not None:
+        return users.filter(memberships__organization=organization)
+    if not _is_authenticated(user):
+        return users.none()
+    if user.is_superuser:
+        return users.all()
+    return users.filter(
+        Q(pk=user.pk) | Q(memberships__organization__in=member_org_ids_subquery(user))
+    ).distinct()
+
+
 def has_analytics_access(user: Any) -> bool:
     """May `user` open Grafana (the compose deployment's /analytics)? Grafana cannot limit rows to
-    an organization, so only instance analysts may: active superusers and staff. Everybody else
-    reads the dashboards on the server's own pages, limited to their organizations."""
-    return _is_authenticated(user) and bool(user.is_active) and bool(user.is_superuser or user.is_staff)
+    an organization or a person, so only those who see every row on every other surface may
+    (accounts.privacy): active superusers. Everybody else reads the dashboards on the server's own
+    pages, limited as the rest of the analytics are."""
+    return _is_authenticated(user) and bool(user.is_active) and bool(user.is_superuser)

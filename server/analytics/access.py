@@ -4,10 +4,9 @@ Built only on `accounts.visibility` (the one place that knows memberships):
 
 - KPI and metric values: a user sees the organizations they belong to (any role), a superuser
   everything (rows without an organization included). An `org_id` filter naming an organization
-  the caller is not a member of is 403, never an empty answer. Filtering on *another* user's id
-  (`user_id=`) needs the owner or maintainer role in every organization of the scope, as the
-  per-user summary does; otherwise the KPI API would hand out per-person numbers the summary
-  refuses.
+  the caller is not a member of is 403, never an empty answer. Within them, what the caller sees of
+  other people is `accounts.privacy`'s rule: a worker or supervisor of any organization in scope
+  sees only their own rows, and filtering on another user's id (`user_id=`) is 403.
 - Per-user summary and raw events of user U: U themself (all their data), a superuser (all), an
   owner or maintainer of an organization U belongs to (only those organizations' data); anybody
   else 403. An unknown user is 404 for superusers and 403 for everybody else (no probing).
@@ -21,7 +20,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from accounts.models import Membership
-from accounts.visibility import ADMIN_ROLES, is_superuser, roles_by_org, visible_org_ids
+from accounts.privacy import OTHERS_REFUSED, others_visible_in, own_rows_user
+from accounts.visibility import is_superuser, visible_org_ids
 from analytics.errors import AnalyticsError, forbidden, not_found
 from analytics.selectors import Scope
 from config.fields import MAX_DB_ID, ascii_int
@@ -76,14 +76,11 @@ def request_scope(request: Any) -> Scope:
     else:
         org_ids = None if visible is None else tuple(sorted(visible))
     user_ids = id_list(params, "user_id")
-    if set(user_ids) - {user.pk} and not is_superuser(user):
-        roles = roles_by_org(user)
-        if any(roles.get(org) not in ADMIN_ROLES for org in org_ids or ()):
-            raise forbidden(
-                "Only owners and maintainers of every organization in scope may filter by another "
-                "user's id; narrow org_id to organizations you administer.",
-                field="user_id",
-            )
+    own_user = own_rows_user(user, org_ids)
+    if own_user is not None:
+        if set(user_ids) - {own_user}:
+            raise forbidden(OTHERS_REFUSED, field="user_id")
+        user_ids = (own_user,)
     return Scope(
         org_ids=org_ids,
         project_ids=id_list(params, "project_id"),
@@ -122,13 +119,9 @@ def user_access(request: Any, raw_user: str) -> UserAccess:
     if target == caller.pk:
         _check_orgs_allowed(requested, visible_org_ids(caller))
         return UserAccess(target, requested or None)
-    admin_orgs = {org for org, role in roles_by_org(caller).items() if role in ADMIN_ROLES}
-    target_orgs = set(Membership.objects.filter(user_id=target).values_list("organization_id", flat=True))
-    shared = admin_orgs & target_orgs
+    target_orgs = Membership.objects.filter(user_id=target).values_list("organization_id", flat=True)
+    shared = others_visible_in(caller, target_orgs) or set()
     if not shared:
-        raise forbidden(
-            "Only the user themself, owners and maintainers of one of their organizations, and "
-            "superusers may read a user's analytics."
-        )
+        raise forbidden(OTHERS_REFUSED)
     _check_orgs_allowed(requested, shared)
     return UserAccess(target, requested or tuple(sorted(shared)))

@@ -117,6 +117,8 @@ class AnalyticsAPIView(APIView):
     (X-Organization / ?org=, optional), errors in the analytics envelope."""
 
     permission_classes = [IsAuthenticated, OrganizationContext]
+    # `org_id` filters the data here (repeatable); it does not name the organization context.
+    org_id_is_filter = True
 
     def get_exception_handler(self):
         return exception_handler

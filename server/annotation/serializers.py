@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from rest_framework import serializers
 
 from accounts.api import ID_MAX
-from accounts.serializers import UserBriefSerializer, UserRefField
+from accounts.serializers import NO_SUCH_USER, UserBriefSerializer, UserRefField, visible_user
 from accounts.visibility import is_superuser, role_in
+from annotation import summaries
 from annotation.models import (
     Comment,
     Issue,
@@ -30,8 +30,6 @@ from annotation.models import (
     Task,
 )
 from annotation.scoping import scoped
-
-User = get_user_model()
 
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 # Label colours are picked from this palette in turn when none is given.
@@ -94,9 +92,9 @@ class AssigneeMixin(serializers.Serializer):
             pk = attrs.pop("assignee_id")
             if "assignee" in attrs and getattr(attrs["assignee"], "pk", None) != pk:
                 raise serializers.ValidationError({"assignee_id": ["Contradicts `assignee`."]})
-            user = None if pk is None else User.objects.filter(pk=pk).first()
+            user = None if pk is None else visible_user(self.context.get("request"), pk)
             if pk is not None and user is None:
-                raise serializers.ValidationError({"assignee_id": [f"User {pk} does not exist."]})
+                raise serializers.ValidationError({"assignee_id": [NO_SUCH_USER.format(value=pk)]})
             attrs["assignee"] = user
 
 
@@ -212,6 +210,7 @@ class LabelSerializer(serializers.ModelSerializer):
 class ProjectSerializer(AssigneeMixin, serializers.ModelSerializer):
     owner = UserBriefSerializer(read_only=True)
     labels = InlineLabelSerializer(many=True, required=False)
+    tasks = serializers.SerializerMethodField()
 
     class Meta:
         model = Project
@@ -223,10 +222,14 @@ class ProjectSerializer(AssigneeMixin, serializers.ModelSerializer):
             "assignee",
             "assignee_id",
             "labels",
+            "tasks",
             "created_date",
             "updated_date",
         ]
         read_only_fields = ["id", "organization", "owner", "created_date", "updated_date"]
+
+    def get_tasks(self, instance: Project) -> dict[str, Any]:
+        return summaries.project_tasks(instance, self.context)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         self.pop_assignee(attrs)
@@ -261,6 +264,7 @@ class TaskSerializer(AssigneeMixin, serializers.ModelSerializer):
     owner = UserBriefSerializer(read_only=True)
     project_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=ID_MAX)
     labels = InlineLabelSerializer(many=True, required=False)
+    jobs = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
@@ -273,10 +277,14 @@ class TaskSerializer(AssigneeMixin, serializers.ModelSerializer):
             "assignee",
             "assignee_id",
             "labels",
+            "jobs",
             "created_date",
             "updated_date",
         ]
         read_only_fields = ["id", "organization", "owner", "created_date", "updated_date"]
+
+    def get_jobs(self, instance: Task) -> dict[str, Any]:
+        return summaries.task_jobs(instance, self.context)
 
     def to_representation(self, instance: Task) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -338,6 +346,8 @@ class JobSerializer(serializers.ModelSerializer):
     stage = serializers.ChoiceField(choices=JobStage.choices, required=False)
     state = serializers.ChoiceField(choices=JobState.choices, required=False)
     type = serializers.ChoiceField(choices=JobType.choices, required=False)
+    issues = serializers.SerializerMethodField()
+    labels = serializers.SerializerMethodField()
 
     class Meta:
         model = Job
@@ -350,10 +360,18 @@ class JobSerializer(serializers.ModelSerializer):
             "stage",
             "state",
             "type",
+            "issues",
+            "labels",
             "created_date",
             "updated_date",
         ]
         read_only_fields = ["id", "project_id", "organization", "created_date", "updated_date"]
+
+    def get_issues(self, instance: Job) -> dict[str, Any]:
+        return summaries.job_issues(instance, self.context)
+
+    def get_labels(self, instance: Job) -> dict[str, Any]:
+        return summaries.job_labels(instance, self.context)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is None:

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from accounts.api import DomainViewMixin, int_query_param
 from annotation import permissions as rules
+from annotation import summaries
 from annotation.annotations import ACTIONS, JobAnnotations
 from annotation.models import Comment, Issue, Job, Label, Project, Task
 from annotation.scoping import scoped
@@ -69,7 +70,10 @@ class ProjectViewSet(DomainViewSet):
     serializer_class = ProjectSerializer
 
     def base_queryset(self) -> QuerySet:
-        return Project.objects.select_related("organization", "owner", "assignee").prefetch_related("labels")
+        projects = Project.objects.select_related("organization", "owner", "assignee").prefetch_related(
+            "labels"
+        )
+        return summaries.with_project_counts(projects)
 
     def creation_fields(self) -> dict[str, Any]:
         return {"owner": self.request.user, "organization": self.request.organization}
@@ -86,6 +90,7 @@ class TaskViewSet(DomainViewSet):
         queryset = Task.objects.select_related(
             "organization", "owner", "assignee", "project"
         ).prefetch_related("labels", "project__labels")
+        queryset = summaries.with_task_counts(queryset)
         if self.action == "list":
             project_id = int_query_param(self.request, "project_id")
             if project_id is not None:
@@ -109,7 +114,7 @@ class JobViewSet(DomainViewSet):
     serializer_class = JobSerializer
 
     def base_queryset(self) -> QuerySet:
-        queryset = Job.objects.select_related("organization", "assignee")
+        queryset = summaries.with_job_counts(Job.objects.select_related("organization", "assignee"))
         if self.action == "list":
             for name in ("task_id", "project_id", "assignee"):
                 value = int_query_param(self.request, name)

@@ -56,7 +56,7 @@ _DESCRIPTIONS = {
     "403": "Signed in without the right to this",
     "404": "Unknown object or organization",
     "415": "Unsupported request content type",
-    "429": "Too many requests; retry after the Retry-After header",
+    "429": "Too many requests or failed sign-ins; retry after the Retry-After header",
 }
 
 
@@ -65,10 +65,13 @@ class AutoSchema(openapi.AutoSchema):
         codes = ["400", "404"]
         permissions = getattr(self.view, "permission_classes", [])
         if not all(permission is AllowAny for permission in permissions):
-            codes += ["401", "403"]
+            # 429: HTTP Basic passwords are throttled (accounts.throttling) wherever they are taken.
+            codes += ["401", "403", "429"]
+        # Views that take a password themselves (sign-in: CSRF 403, throttled 429) name theirs.
+        codes += [code for code in getattr(self.view, "extra_error_codes", ()) if code not in codes]
         if self.method in ("POST", "PUT", "PATCH"):
             codes.append("415")
-        if getattr(self.view, "throttle_classes", None):
+        if getattr(self.view, "throttle_classes", None) and "429" not in codes:
             codes.append("429")
         return codes
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_timezone
 
@@ -50,9 +52,13 @@ INSTALLED_APPS = [
     "exports",
     "dashboards",
     "demo",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
+    # First: a locked-out password guess is refused before any other work (accounts.throttling).
+    "accounts.throttling.SignInGateMiddleware",
     "events.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (the browser logger, dashboard bundles) straight from gunicorn, no extra server.
@@ -64,6 +70,9 @@ MIDDLEWARE = [
     "accounts.middleware.OrganizationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: turns a locked-out sign-in (accounts.throttling) into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -112,6 +121,59 @@ STATICFILES_DIRS = [("client", REPO_DIR / "components" / "client")]
 # the data directory (a volume in the container) to go stale.
 WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "/analytics/login/"
+# --- Sign-in throttling (django-axes, accounts.throttling) --------------------------------
+# Refused before the password is hashed: the locked-out check runs first.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AUTH_THROTTLING_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AUTH_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("AUTH_LOCKOUT_MINUTES", 15.0, minimum=0.01))
+# Each on its own: one username guessed from many addresses, or many usernames from one address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt is not counted again: the lockout ends AUTH_LOCKOUT_MINUTES after it began, and
+# refusing costs one cache read (no write, no log line) however hard the address hammers.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Counted in the cache: a refused attempt costs no database write.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+# The header a trusted reverse proxy puts the client's address in (e.g. X-Real-IP); empty: REMOTE_ADDR.
+AUTH_CLIENT_IP_HEADER = env_str("AUTH_CLIENT_IP_HEADER", "")
+# Counts live in this process's memory: cheap, and outside the request's database transaction
+# (which a refused request rolls back). With several worker processes each counts on its own.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "axes": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "axes"},
+}
+AXES_CACHE = "axes"
+SILENCED_SYSTEM_CHECKS = ["axes.W001"]  # the per-process cache above is deliberate
+
+# --- Content-Security-Policy (django-csp) --------------------------------------------------
+# The pages load only their own files: no inline script, no eval, no third-party origin. The API
+# docs (drf-spectacular's Swagger UI) load their scripts from a CDN and are left out.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Anybody may create an account with POST /api/auth/register only when this is on.
+REGISTRATION_OPEN = env_bool("REGISTRATION_OPEN", False)
+INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
+
 # The dashboards' "Organization default" timezone (organizations have no timezone of their own):
 # `UTC` or an IANA name; days of the "per day" panels start at its midnight.
 DASHBOARD_DEFAULT_TIMEZONE = env_timezone("DASHBOARD_DEFAULT_TIMEZONE", "UTC")
@@ -120,16 +182,24 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.AccessTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "accounts.throttling.ThrottledBasicAuthentication",
     ],
     # Every view checks the organization context (X-Organization / ?org=) after authentication.
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
         "accounts.permissions.OrganizationContext",
     ],
-    # JSON bodies are refused past API_MAX_JSON_DEPTH levels before any parser descends.
+    # CVAT's clients ask for and may send application/vnd.cvat+json: JSON under another name.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "config.media_types.CvatJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    # JSON bodies (either media type) are refused past API_MAX_JSON_DEPTH levels before any
+    # parser descends.
     "DEFAULT_PARSER_CLASSES": [
         "config.parsers.DepthLimitedJSONParser",
+        "config.media_types.CvatJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

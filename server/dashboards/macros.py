@@ -140,18 +140,23 @@ def dashboard_panels(dashboard: Mapping[str, Any]) -> Iterator[Mapping[str, Any]
 
 @dataclass(frozen=True)
 class OrgRestriction:
-    """The organizations a viewer may see: None = every organization (superusers)."""
+    """The rows a viewer may see: organizations (None = every organization, superusers) and, for a
+    viewer who sees only their own rows (accounts.privacy), their user id."""
 
     org_ids: frozenset[int] | None
+    user_id: int | None = None
 
     @classmethod
-    def of(cls, org_ids: Iterable[int] | None) -> OrgRestriction:
+    def of(cls, org_ids: Iterable[int] | None, user_id: int | None = None) -> OrgRestriction:
+        if user_id is not None and (isinstance(user_id, bool) or int(user_id) <= 0):
+            raise ValueError("user ids are positive integers")
+        user = None if user_id is None else int(user_id)
         if org_ids is None:
-            return cls(None)
+            return cls(None, user)
         ids = frozenset(int(org) for org in org_ids)
         if any(org <= 0 for org in ids):
             raise ValueError("organization ids are positive integers")
-        return cls(ids)
+        return cls(ids, user)
 
     @property
     def sees_nothing(self) -> bool:
@@ -164,15 +169,20 @@ class OrgRestriction:
 
     def query_settings(self, database: str | None = None) -> dict[str, str]:
         """ClickHouse settings that limit every read of the restricted tables to these
-        organizations inside the engine, whatever the SQL says (empty for every organization).
+        organizations (and user) inside the engine, whatever the SQL says (empty for everything).
         Pass the database the tables live in (keys must name the table as ClickHouse resolves it)."""
-        if self.org_ids is None:
+        conditions = []
+        if self.org_ids is not None:
+            if self.sees_nothing:
+                raise NothingVisible("no organization to read")
+            conditions.append(f"org_id IN ({', '.join(str(org) for org in sorted(self.org_ids))})")
+        if self.user_id is not None:
+            conditions.append(f"user_id = {self.user_id}")
+        if not conditions:
             return {}
-        if self.sees_nothing:
-            raise NothingVisible("no organization to read")
-        ids = ", ".join(str(org) for org in sorted(self.org_ids))
+        condition = " AND ".join(conditions)
         prefix = f"{database}." if database else ""
-        filters = ", ".join(f"'{prefix}{table}': 'org_id IN ({ids})'" for table in RESTRICTED_TABLES)
+        filters = ", ".join(f"'{prefix}{table}': '{condition}'" for table in RESTRICTED_TABLES)
         return {"additional_table_filters": "{" + filters + "}"}
 
 

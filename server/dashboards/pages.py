@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +19,14 @@ from accounts.models import Organization
 from accounts.visibility import visible_org_ids
 from analytics.errors import AnalyticsAPIView, not_found
 from dashboards.catalog import dashboard, dashboards
-from dashboards.runner import read_selection, read_timezone, restriction_for, run_panel, variable_options
+from dashboards.runner import (
+    ORGANIZATION_VARIABLE,
+    read_selection,
+    read_timezone,
+    restriction_for,
+    run_panel,
+    variable_options,
+)
 
 API_BASE = "analytics/api/d"
 
@@ -74,7 +82,7 @@ class PanelDataView(_DashboardAPI):
     def post(self, request: Request, uid: str, panel_id: int) -> Response:
         model = self.model(uid)
         selection = read_selection(model, request.data)
-        return Response(run_panel(model, panel_id, selection, restriction_for(request.user)))
+        return Response(run_panel(model, panel_id, selection, restriction_for(request.user, selection)))
 
 
 class VariableOptionsView(_DashboardAPI):
@@ -82,4 +90,9 @@ class VariableOptionsView(_DashboardAPI):
     def post(self, request: Request, uid: str, name: str) -> Response:
         model = self.model(uid)
         selection = read_selection(model, request.data)
-        return Response({"options": variable_options(model, name, selection, restriction_for(request.user))})
+        if name == ORGANIZATION_VARIABLE:  # its options are every visible organization, not the chosen
+            selection = replace(
+                selection, variables={k: v for k, v in selection.variables.items() if k != name}
+            )
+        restriction = restriction_for(request.user, selection)
+        return Response({"options": variable_options(model, name, selection, restriction)})

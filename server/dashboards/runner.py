@@ -18,8 +18,9 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import available_timezones
 
+from accounts.privacy import OTHERS_REFUSED, own_rows_user
 from accounts.visibility import visible_org_ids
-from analytics.errors import AnalyticsError, not_found
+from analytics.errors import AnalyticsError, forbidden, not_found
 from config.fields import ascii_int, from_timestamp, parse_iso_timestamp
 from dashboards.macros import (
     ALL,
@@ -43,15 +44,16 @@ _RELATIVE = re.compile(r"^now(?:-([0-9]{1,12})([smhdwMy]))?$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 2_592_000, "y": 31_536_000}
 
 
-def parse_time(value: Any, field: str) -> datetime:
+def parse_time(value: Any, field: str, at: datetime | None = None) -> datetime:
     """Grafana's time range forms: `now`, `now-7d` (s m h d w M y), epoch milliseconds, ISO-8601;
-    400 naming the field when unreadable or outside the event store's range."""
+    400 naming the field when unreadable or outside the event store's range. Relative forms count
+    back from `at` (default: now), so one range's two ends share one `now`."""
     text = str(value).strip()
     match = _RELATIVE.match(text)
     milliseconds = ascii_int(text)
     if match:
         amount, unit = match.groups()
-        seconds: float | None = now().timestamp() - (int(amount) * _UNITS[unit] if amount else 0)
+        seconds: float | None = (at or now()).timestamp() - (int(amount) * _UNITS[unit] if amount else 0)
     elif milliseconds is not None:
         seconds = milliseconds / 1000
     else:
@@ -101,8 +103,9 @@ def _timezone_names() -> frozenset[str]:
 
 
 def read_selection(dashboard: Mapping[str, Any], body: Mapping[str, Any]) -> Selection:
-    time_from = parse_time(body.get("from", "now-7d"), "from")
-    time_to = parse_time(body.get("to", "now"), "to")
+    moment = now()
+    time_from = parse_time(body.get("from", "now-7d"), "from", moment)
+    time_to = parse_time(body.get("to", "now"), "to", moment)
     if time_from >= time_to:
         raise AnalyticsError("The time range must start before it ends.", field="from")
     if time_to - time_from > MAX_RANGE:
@@ -128,8 +131,40 @@ def read_selection(dashboard: Mapping[str, Any], body: Mapping[str, Any]) -> Sel
     return Selection(time_from, time_to, chosen, read_timezone(body.get("timezone")))
 
 
-def restriction_for(user: Any) -> OrgRestriction:
-    return OrgRestriction.of(visible_org_ids(user))
+ORGANIZATION_VARIABLE = "organization"
+USER_VARIABLE = "user"
+
+
+def _chosen_orgs(selection: Selection, visible: set[int] | None) -> set[int] | None:
+    """The organizations the `organization` variable narrows to (within `visible`), else `visible`."""
+    chosen = selection.variables.get(ORGANIZATION_VARIABLE, [ALL])
+    if ALL in chosen or not all(value.isascii() and value.isdigit() for value in chosen):
+        return visible  # anything else is the SQL's business; the wider scope is the stricter one
+    ids = {int(value) for value in chosen if 0 < int(value) < 2**64}
+    if visible is None:
+        return ids
+    if ids - visible:  # as `org_id` on the KPI API: 403, never an empty answer
+        outside = min(ids - visible)
+        raise forbidden(
+            f"You may not read analytics of organization {outside}.",
+            field=f"variables.{ORGANIZATION_VARIABLE}",
+        )
+    return ids
+
+
+def restriction_for(user: Any, selection: Selection) -> OrgRestriction:
+    """The rows a viewer sees (accounts.privacy): their organizations and, where they see only
+    their own rows, their user id; `variables.user` naming anybody else is then 403."""
+    visible = visible_org_ids(user)
+    chosen = _chosen_orgs(selection, visible)
+    own_user = own_rows_user(user, chosen)
+    if own_user is not None:
+        named = set(selection.variables.get(USER_VARIABLE, [])) - {ALL, str(own_user)}
+        if named:
+            raise forbidden(OTHERS_REFUSED, field=f"variables.{USER_VARIABLE}")
+        return OrgRestriction.of(visible, user_id=own_user)
+    # Everybody's rows, granted for the chosen organizations only: the engine limits reads to them.
+    return OrgRestriction.of(chosen)
 
 
 def _variables(dashboard: Mapping[str, Any], selection: Selection) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """A simulated annotation team, driven through the real API.
 
-Everything goes through the server's own request paths, in this process: users register, the owner
-builds the organization and opens projects over the weeks, the maintainer creates tasks and jobs
-when annotators run out of work; annotators post client event batches to `POST /api/events` (so
-the server computes working time), save annotations and complete jobs; the maintainer reviews
+Everything goes through the server's own request paths, in this process: an admin creates the users,
+the owner builds the organization and opens projects over the weeks, the maintainer creates tasks
+and jobs when annotators run out of work; annotators post client event batches to `POST /api/events`
+(so the server computes working time), save annotations and complete jobs; the maintainer reviews
 completed jobs each evening, rejecting some and raising issues, which annotators fix and a
 supervisor resolves before the job is accepted.
 
@@ -134,7 +134,8 @@ class Simulation:
     # --- set-up ----------------------------------------------------------------------------
 
     def build_team(self) -> None:
-        """Day 0, before anyone works: the users register and the owner builds the organization."""
+        """Day 0, before anyone works: an admin creates the accounts; the owner builds the
+        organization and invites the team."""
         prefix = self.org_slug
         self.now = self.at(0, TEAM_HOUR)
         team = [
@@ -149,24 +150,15 @@ class Simulation:
         for username, role, persona in team:
             member = Member(username=username, role=role, persona=persona)
             first, last = (persona.first_name, persona.last_name) if persona else (role.capitalize(), "")
+            # Accounts are made as an instance admin makes them: self-registration is off by default.
             with simulated_time(self.now):
-                response = member.client.post(
-                    "/api/auth/register",
-                    {
-                        "username": username,
-                        "password": PASSWORD,
-                        "email": f"{username}@example.com",
-                        "first_name": first,
-                        "last_name": last,
-                    },
-                    format="json",
+                user = users.create_user(
+                    username, f"{username}@example.com", PASSWORD, first_name=first, last_name=last
                 )
-                if response.status_code != 201:
-                    raise DemoError(f"cannot register {username}: {response.content[:300]!r}")
-                member.user_id = response.json()["id"]
                 # Django's User stamps date_joined with the wall clock; the team joined on day 0.
-                users.filter(pk=member.user_id).update(date_joined=self.now)
-                member.token = AccessToken.issue(users.get(pk=member.user_id), "demo")[1]
+                users.filter(pk=user.pk).update(date_joined=self.now)
+                member.user_id = user.pk
+                member.token = AccessToken.issue(user, "demo")[1]
             member.client.credentials(HTTP_AUTHORIZATION=f"Token {member.token}")
             self.members[username] = member
         owner = f"{prefix}-owner"
@@ -174,9 +166,10 @@ class Simulation:
             owner, "post", "/api/organizations", {"slug": self.org_slug, "name": "Demo Annotation Co."}
         )
         for username, role, _ in team[1:]:
-            self.call(
-                owner, "post", "/api/memberships", {"organization": org["id"], "user": username, "role": role}
+            invitation = self.call(
+                owner, "post", "/api/invitations", {"organization": org["id"], "user": username, "role": role}
             )
+            self.call(username, "post", f"/api/invitations/{invitation['key']}/accept")
         for member in self.members.values():
             member.client.credentials(
                 HTTP_AUTHORIZATION=f"Token {member.token}", HTTP_X_ORGANIZATION=self.org_slug

@@ -26,7 +26,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response = Response(
             {"detail": "Internal server error."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR
         )
-    if not isinstance(exc, exceptions.NotAuthenticated):
+    # Not recorded: anonymous requests, and refused password guesses (one event per guess would
+    # let an attacker fill the spool; the wrong passwords before the lockout are recorded).
+    if not isinstance(exc, exceptions.NotAuthenticated | exceptions.Throttled):
         record_exception(exc, context, response.status_code)
     return response
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from django.conf import settings
 from rest_framework.exceptions import ValidationError
 
@@ -43,7 +44,19 @@ class Actor:
 class IngestResult:
     events: list[dict[str, Any]]
     working_time: list[dict[str, Any]]
+    previous_event: dict[str, Any] | None = None
+    # The batch's send time as the client gave it (CVAT echoes it).
+    timestamp: str | None = None
     replayed: bool = False
+
+    def response(self) -> dict[str, Any]:
+        """CVAT's ClientEvents answer plus the working time; also what an Idempotency-Key keeps."""
+        return {
+            "events": self.events,
+            "timestamp": self.timestamp,
+            "previous_event": self.previous_event,
+            "working_time": self.working_time,
+        }
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -198,6 +211,37 @@ def client_records(batch: ClientBatch, actor: Actor) -> list[EventRecord]:
     ]
 
 
+def _payload_text(payload: Any) -> str | None:
+    # CVAT answers each event's payload as a JSON string (its SDK's Event.payload is a str).
+    if payload is None or isinstance(payload, str):
+        return payload
+    return orjson.dumps(payload).decode()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def describe_previous(event: ClientEvent | None) -> dict[str, Any] | None:
+    """The batch's `previous_event` as answered: clock-corrected, in CVAT's event shape."""
+    if event is None:
+        return None
+    return {
+        "scope": event.scope,
+        "obj_name": event.obj_name,
+        "obj_id": event.obj_id,
+        "obj_val": event.obj_val,
+        "source": event.source,
+        "timestamp": _iso(event.timestamp),
+        "count": event.count,
+        "duration": event.duration,
+        "project_id": event.project_id,
+        "task_id": event.task_id,
+        "job_id": event.job_id,
+        "payload": _payload_text(event.payload),
+    }
+
+
 def describe_record(record: EventRecord) -> dict[str, Any]:
     return {
         "scope": record.scope,
@@ -205,7 +249,7 @@ def describe_record(record: EventRecord) -> dict[str, Any]:
         "obj_id": record.obj_id,
         "obj_val": record.obj_val,
         "source": record.source,
-        "timestamp": record.timestamp.isoformat().replace("+00:00", "Z"),
+        "timestamp": _iso(record.timestamp),
         "count": record.count,
         "duration": record.duration,
         "project_id": record.project_id,
@@ -216,7 +260,7 @@ def describe_record(record: EventRecord) -> dict[str, Any]:
         "user_email": record.user_email,
         "org_id": record.org_id,
         "org_slug": record.org_slug,
-        "payload": record.payload,
+        "payload": _payload_text(record.payload),
     }
 
 
@@ -258,7 +302,10 @@ def ingest(
         for index, record in enumerate(records):
             record.event_id = str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{user.pk}:{idempotency_key}:{index}"))
     result = IngestResult(
-        events=[describe_record(r) for r in events], working_time=[describe_record(r) for r in working]
+        events=[describe_record(r) for r in events],
+        working_time=[describe_record(r) for r in working],
+        previous_event=describe_previous(batch.previous_event),
+        timestamp=_iso(batch.sent_at),
     )
     if not recording():
         return result  # validated and answered as usual, stored nowhere
@@ -266,8 +313,7 @@ def ingest(
     rows += [attach_request(r).to_row() for r in working]
     key = None
     if idempotency_key is not None:
-        answer = {"events": result.events, "working_time": result.working_time}
-        key = KeyRecord(user.pk, idempotency_key, batch.fingerprint, answer)
+        key = KeyRecord(user.pk, idempotency_key, batch.fingerprint, result.response())
     # One spool transaction holds the rows and the key's record: a crash at any instant leaves
     # both (the retry is a replay) or neither (the retry is stored afresh).
     existing = get_spool().append(rows, key)
@@ -282,6 +328,12 @@ def replay(previous: KeyRecord, batch: ClientBatch) -> IngestResult:
         raise ValidationError(
             {"Idempotency-Key": ["This key was already used with a different request body."]}
         )
+    answer = previous.response
+    # Records written before payloads were answered as strings hold them as objects.
     return IngestResult(
-        events=previous.response["events"], working_time=previous.response["working_time"], replayed=True
+        events=[{**e, "payload": _payload_text(e.get("payload"))} for e in answer["events"]],
+        working_time=[{**e, "payload": _payload_text(e.get("payload"))} for e in answer["working_time"]],
+        previous_event=answer.get("previous_event"),
+        timestamp=answer.get("timestamp") or _iso(batch.sent_at),
+        replayed=True,
     )

@@ -95,8 +95,10 @@ class ClientEventsView(APIView):
             idempotency_key=idempotency_key(request),
             member_verified=getattr(request, "organization_member_verified", False),
         )
+        # CVAT's ClientEvents shape ({events, timestamp, previous_event}, payloads as JSON strings)
+        # so that its SDK parses the answer, plus the working time computed from the batch.
         response = HttpResponse(
-            orjson.dumps({"events": result.events, "working_time": result.working_time}),
+            orjson.dumps(result.response()),
             content_type="application/json",
             status=200 if result.replayed else 201,
         )

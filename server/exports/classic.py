@@ -45,7 +45,9 @@ FILTER_PARAMETERS = [
         description="ISO-8601; default: creation of the narrowest object named (job, task, project, org)",
     ),
     OpenApiParameter("to", OpenApiTypes.DATETIME, description="ISO-8601; default: now"),
-    OpenApiParameter("filename", OpenApiTypes.STR, description="Download name (default events_<time>.<ext>)"),
+    OpenApiParameter(
+        "filename", OpenApiTypes.STR, description="Download name (default logs_<time>.<ext>, as CVAT)"
+    ),
     OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "jsonl", "parquet"], description="Default csv"),
 ]
 

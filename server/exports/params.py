@@ -104,7 +104,8 @@ def default_from(filters: dict[str, int | None]) -> datetime:
 
 def default_filename(format: str, moment: datetime | None = None) -> str:
     moment = moment or timezone.now()
-    return f"events_{moment.astimezone(UTC):%Y_%m_%d_%H_%M_%S}.{EXTENSIONS[format]}"
+    # CVAT's name: logs_<time>.csv (other formats keep the name with their own extension).
+    return f"logs_{moment.astimezone(UTC):%Y_%m_%d_%H_%M_%S}.{EXTENSIONS[format]}"
 
 
 def clean_filename(raw: str | None, format: str) -> str:

@@ -1,4 +1,5 @@
-"""Who may export which events: CVAT's `EventsPermission.filter` (rules/events.rego), in one place.
+"""Who may export which events: CVAT's `EventsPermission.filter` (rules/events.rego), expressed with
+the rule every analytics surface applies (`accounts.privacy`).
 
 The permission does not refuse an export; it forces filters onto it:
 
@@ -22,20 +23,19 @@ from typing import Any
 
 from rest_framework.exceptions import PermissionDenied
 
-from accounts.visibility import ADMIN_ROLES, is_superuser, role_in
+from accounts.privacy import own_rows_user
+from accounts.visibility import can_see_org, is_superuser
 
 
 def forced_filters(user: Any, organization: Any) -> dict[str, int]:
     if organization is None:
+        # No organization context: CVAT's sandbox rule, your own events (superusers: all).
         return {} if is_superuser(user) else {"user_id": user.pk}
-    if is_superuser(user):
-        return {"org_id": organization.pk}
-    role = role_in(user, organization)
-    if role is None:
+    if not can_see_org(user, organization):
         raise PermissionDenied(f"You are not a member of organization {organization.slug!r}.")
-    if role in ADMIN_ROLES:
-        return {"org_id": organization.pk}
-    return {"org_id": organization.pk, "user_id": user.pk}
+    forced = {"org_id": organization.pk}
+    own_user = own_rows_user(user, (organization.pk,))
+    return forced if own_user is None else {**forced, "user_id": own_user}
 
 
 def apply_permission_filter(

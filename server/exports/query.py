@@ -38,12 +38,49 @@ CONTENT_TYPES = {
     "jsonl": "application/jsonl",
     "parquet": "application/vnd.apache.parquet",
 }
-# CVAT writes its CSV with Python's csv module: CRLF line ends.
+# CVAT writes its CSV with Python's csv module (default dialect): CRLF line ends.
 CSV_HEADER = (",".join(EXPORT_COLUMNS) + "\r\n").encode()
 
 # Rows per window: ClickHouse sorts this many rows in memory at a time (~25 MiB).
 WINDOW_ROWS = 100_000
 CHUNK_BYTES = 1 << 20
+_COLUMNS_MARKER = "/*columns*/"
+
+# --- CVAT's CSV, byte for byte ------------------------------------------------------------------
+# CVAT (cvat/apps/events/export.py) reads rows with clickhouse-connect and writes them with
+# `csv.writer(f)`: each value is str() of the Python object (None -> empty), a field is quoted
+# only when it holds `,` `"` CR or LF (doubling its quotes), lines end in CRLF, and the
+# timestamp is str() of an aware datetime: `2024-01-01 12:00:00.123000+00:00`, or without the
+# fraction when the milliseconds are 0. ClickHouse renders each row that way itself (one String
+# per row), so an export still streams from the engine at its speed. The lines travel as
+# TabSeparated, one of the formats the embedded engine streams (TabSeparatedRaw would be buffered
+# whole, a window at a time: +150 MiB on an export), and TsvUnescaper turns them back into the
+# raw lines on the way to the file.
+# Columns that hold text (str() is the value itself), from the table's definition.
+_TEXT_COLUMNS = frozenset(c.name for c in EVENTS.columns if c.exported and "String" in c.type)
+_CSV_MILLIS = "(toUnixTimestamp64Milli(timestamp) % 1000)"
+_CSV_TIMESTAMP = (
+    "concat(formatDateTime(timestamp, '%Y-%m-%d %H:%i:%S', 'UTC'), "
+    f"if({_CSV_MILLIS} = 0, '', concat('.', leftPad(toString({_CSV_MILLIS} * 1000), 6, '0'))), "
+    "'+00:00')"
+)
+
+
+def _csv_field(column: str) -> str:
+    """The SQL expression that renders one exported column as csv.writer would."""
+    if column == "timestamp":
+        return _CSV_TIMESTAMP
+    if column in _TEXT_COLUMNS:
+        text = f"toString(ifNull({column}, ''))"
+        return (
+            f"if(multiSearchAny({text}, [',', '\"', '\\r', '\\n']), "
+            f"concat('\"', replaceAll({text}, '\"', '\"\"'), '\"'), {text})"
+        )
+    return f"ifNull(toString({column}), '')"
+
+
+# The whole line; TabSeparated ends it with LF (made CRLF, and the escaping undone, below).
+_CSV_LINE = "concat(" + ", ',', ".join(_csv_field(c) for c in EXPORT_COLUMNS) + ") AS line"
 
 # Engine settings, fixed constants (never user input), written as a SETTINGS clause: chDB streams a
 # result only when no per-call settings are passed, and SETTINGS inside the query is the same thing
@@ -69,11 +106,6 @@ def _engine_settings() -> dict[str, Any]:
 
 
 _FORMAT_SETTINGS: dict[str, dict[str, Any]] = {
-    "csv": {
-        "date_time_output_format": "iso",
-        "format_csv_null_representation": "",
-        "output_format_csv_crlf_end_of_line": 1,
-    },
     "jsonl": {
         "date_time_output_format": "iso",
         "output_format_json_quote_64bit_integers": 0,
@@ -84,7 +116,12 @@ _FORMAT_SETTINGS: dict[str, dict[str, Any]] = {
         "output_format_parquet_parallel_encoding": 0,
     },
 }
-_CLICKHOUSE_FORMAT = {"csv": "CSV", "jsonl": "JSONEachRow", "parquet": "Parquet", "Native": "Native"}
+_CLICKHOUSE_FORMAT = {
+    "csv": "TabSeparated",  # of the rendered lines (_CSV_LINE), unescaped by TsvUnescaper
+    "jsonl": "JSONEachRow",
+    "parquet": "Parquet",
+    "Native": "Native",
+}
 
 
 def _settings_clause(values: dict[str, Any]) -> str:
@@ -163,7 +200,14 @@ def select_sql(spec: ExportSpec, output: str | None = None) -> str:
     output = output or spec.format
     settings_ = {**_engine_settings(), **_FORMAT_SETTINGS.get(output, {})}
     sql = load_sql("queries/export_events.sql").rstrip().rstrip(";")
-    return sql + _settings_clause(settings_)
+    return render_columns(sql, output) + _settings_clause(settings_)
+
+
+def render_columns(sql: str, output: str) -> str:
+    """An export SQL with its /*columns*/ filled: the exported columns, or CVAT's CSV line."""
+    if _COLUMNS_MARKER not in sql:
+        raise RuntimeError("export SQL lost its /*columns*/ marker")
+    return sql.replace(_COLUMNS_MARKER, _CSV_LINE if output == "csv" else ", ".join(EXPORT_COLUMNS))
 
 
 @dataclass(frozen=True)
@@ -214,6 +258,56 @@ def _noop(done: int, total: int) -> None:
     return None
 
 
+# ClickHouse's TabSeparated escapes, other than the escaped backslash itself.
+_TSV_ESCAPES = (
+    (b"\\n", b"\n"),
+    (b"\\r", b"\r"),
+    (b"\\t", b"\t"),
+    (b"\\0", b"\0"),
+    (b"\\b", b"\b"),
+    (b"\\f", b"\f"),
+    (b"\\a", b"\a"),
+    (b"\\v", b"\v"),
+    (b"\\'", b"'"),
+)
+
+
+class TsvUnescaper:
+    """Turns the TabSeparated output of one String column back into raw CRLF-ended lines, chunk
+    by chunk, with bytes methods only (C speed). Row ends are the only raw LFs in that output; a
+    chunk that ends inside an escape keeps its tail for the next one."""
+
+    def __init__(self) -> None:
+        self._tail = b""
+
+    @staticmethod
+    def _convert(data: bytes) -> bytes:
+        data = data.replace(b"\n", b"\r\n")
+        if b"\\" not in data:
+            return data
+        # Escaped backslashes pair up left to right; between them every backslash starts one
+        # of the other escapes, whose replacements cannot form new ones.
+        parts = data.split(b"\\\\")
+        for index, part in enumerate(parts):
+            if b"\\" in part:
+                for escaped, raw in _TSV_ESCAPES:
+                    part = part.replace(escaped, raw)
+                parts[index] = part
+        return b"\\".join(parts)
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = self._tail + chunk
+        # An odd run of backslashes at the end is an escape cut in two.
+        trailing = len(data) - len(data.rstrip(b"\\"))
+        cut = len(data) - 1 if trailing % 2 else len(data)
+        self._tail = data[cut:]
+        return self._convert(data[:cut])
+
+    def flush(self) -> bytes:
+        data, self._tail = self._tail, b""
+        return self._convert(data)
+
+
 def stream_windows(
     client: Client,
     spec: ExportSpec,
@@ -232,9 +326,12 @@ def stream_windows(
     done = 0
     for window in windows:
         stream = client.raw_stream(sql, parameters=_params(spec, window.since, window.until), fmt=fmt)
+        unescaper = TsvUnescaper() if output == "csv" else None
         try:
             while chunk := stream.read(CHUNK_BYTES):
-                out.write(chunk)
+                out.write(unescaper.feed(chunk) if unescaper is not None else chunk)
+            if unescaper is not None:
+                out.write(unescaper.flush())
         finally:
             stream.close()
         done += window.rows

@@ -114,6 +114,7 @@ def describe(request: Any, job: ExportJob) -> dict[str, Any]:
             "project_id": filters["project_id"],
             "task_id": filters["task_id"],
             "job_id": filters["job_id"],
+            "org_id": filters["org_id"],
             "format": job.format,
             "lightweight": None,
         },

@@ -2,6 +2,7 @@
 
     POST /api/events/export?<filters>[&filename=][&format=]  -> 202 {"rq_id": "<uuid>"}
     GET  /api/requests/{rq_id}                                -> status, progress, dates, owner, result_url
+    GET  /api/requests                                        -> your requests, paginated
     GET  /api/events/download?rq_id=<uuid>                    -> 200, the file (repeatable until it expires)
 
 Only the owner of a request sees it and downloads its file. After the expiry (EXPORT_TTL_HOURS)
@@ -22,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api import Pagination
 from accounts.permissions import OrganizationContext
 from exports import service
 from exports.classic import FILE_RESPONSES, FILTER_PARAMETERS, download_response
@@ -69,6 +71,34 @@ def _own_job(request: Request, raw_id: str) -> ExportJob:
     if job is None or job.owner_id != request.user.pk:
         raise NotFound("Unknown request id")
     return job
+
+
+class RequestListView(APIView):
+    """`GET /api/requests`: your export requests, newest first, CVAT's paginated shape;
+    `?status=` (queued, started, failed, finished) filters them."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        summary="Your export requests",
+        operation_id="requests_list",
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=[s.value for s in ExportStatus]),
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+        ],
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="{count, next, previous, results}")},
+    )
+    def get(self, request: Request) -> Response:
+        jobs = ExportJob.objects.select_related("owner").filter(owner=request.user)
+        wanted = request.query_params.get("status")
+        if wanted:
+            if wanted not in ExportStatus.values:
+                raise ValidationError({"status": [f"Use one of {', '.join(ExportStatus.values)}."]})
+            jobs = jobs.filter(status=wanted)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(jobs.order_by("-created_date"), request, view=self)
+        return paginator.get_paginated_response([service.describe(request, job) for job in page])
 
 
 class RequestView(APIView):

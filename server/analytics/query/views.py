@@ -15,13 +15,14 @@ from analytics.query.request import parse_request
 from analytics.query.run import run_query
 from analytics.query.schema import QueryEntrySerializer, QueryRequestSerializer
 from analytics.query.scope import context_scope
+from config.media_types import CvatJSONParser
 from config.parsers import DepthLimitedJSONParser
 
 _ERROR = '`{"error": {"code", "message", "field"}}`'
 
 
 class QueryView(AnalyticsAPIView):
-    parser_classes = [DepthLimitedJSONParser]
+    parser_classes = [DepthLimitedJSONParser, CvatJSONParser]
 
     @extend_schema(
         summary="Measures over a time range (Dataloop-style analytics query)",

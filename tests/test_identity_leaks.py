@@ -1,0 +1,62 @@
+"""Users outside the caller's organizations are never named or confirmed, in answers or errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_domain_helpers import build_world, make_project_tree, ok, use_fast_passwords
+
+
+@pytest.fixture
+def world(api, settings):
+    use_fast_passwords(settings)
+    return build_world()
+
+
+def names_nobody(response, *names: str) -> None:
+    text = response.content.decode()
+    for name in names:
+        assert name not in text, text
+
+
+def test_assigning_a_foreign_user_answers_as_for_a_missing_one(world):
+    alice = world.acme_client("alice")
+    bob = world.users["bob"]  # globex only: alice shares no organization with him
+    missing = 987_654
+    answers = {}
+    for key, value in (("bob", bob.pk), ("missing", missing)):
+        response = alice.post("/api/projects", {"name": "P", "assignee_id": value})
+        assert response.status_code == 400, response.content
+        names_nobody(response, "bob", "Bob")
+        answers[key] = response.json()["assignee_id"][0].replace(str(value), "<id>")
+    assert answers["bob"] == answers["missing"]
+    for value in (bob.pk, "bob"):
+        response = alice.post("/api/projects", {"name": "P", "assignee": value})
+        assert response.status_code == 400 and "assignee" in response.json()
+        names_nobody(response, "Bob")
+    # Outside any organization (a personal project) the same holds.
+    response = world.client("alice").post("/api/projects", {"name": "Mine", "assignee_id": bob.pk})
+    assert response.status_code == 400
+    names_nobody(response, "bob")
+
+
+def test_changing_a_job_or_issue_never_names_a_foreign_user(world):
+    alice = world.acme_client("alice")
+    tree = make_project_tree(alice)
+    bob = world.users["bob"]
+    for url in (f"/api/jobs/{tree['job']['id']}", f"/api/issues/{tree['issue']['id']}"):
+        for value in (bob.pk, "bob"):
+            response = alice.patch(url, {"assignee": value})
+            assert response.status_code == 400 and "assignee" in response.json(), response.content
+            names_nobody(response, "'bob'" if isinstance(value, int) else "Bob")
+    # A member of one of alice's organizations can be named and assigned.
+    assert (
+        ok(alice.patch(f"/api/jobs/{tree['job']['id']}", {"assignee": "wendy"}))["assignee"]["username"]
+        == "wendy"
+    )
+
+
+def test_the_users_api_does_not_confirm_foreign_accounts(world):
+    wendy = world.client("wendy")
+    assert wendy.get(f"/api/users/{world.users['bob'].pk}").status_code == 404
+    assert wendy.get("/api/users/987654").status_code == 404
