@@ -30,6 +30,8 @@ SERVER = REPO / "server"
 PYTHON = sys.executable
 OUT = REPO / "docs" / "images" / "dashboard-management.png"
 USER, PASSWORD = "demo-owner", "demo-pass-2026"
+# The superuser `make run` creates (ensure_superuser's defaults), made here too.
+ADMIN, ADMIN_PASSWORD = "admin", "admin"
 PAGE = "/analytics/d/management/?from=now-7d&to=now"
 WIDTH, HEIGHT = 1600, 1000
 
@@ -44,8 +46,9 @@ def free_port() -> int:
 
 
 def get_json(url: str) -> dict | None:
-    """A signed-in GET (the health endpoint needs a user); None until the server answers."""
-    credentials = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    """A GET signed in as the instance admin (health details are for admins); None until the
+    server answers."""
+    credentials = base64.b64encode(f"{ADMIN}:{ADMIN_PASSWORD}".encode()).decode()
     request = urllib.request.Request(url, headers={"Authorization": f"Basic {credentials}"})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
@@ -59,6 +62,8 @@ def start_instance(data_dir: Path) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "ANALYTICS_DATA_DIR": str(data_dir), "PORT": str(port), "HOST": "127.0.0.1"}
     manage = [PYTHON, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=SERVER, env=env, check=True)
+    admin = {"DJANGO_SUPERUSER_USERNAME": ADMIN, "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD}
+    subprocess.run([*manage, "ensure_superuser"], cwd=SERVER, env={**env, **admin}, check=True)
     print("seeding the demo (about a minute)", flush=True)
     subprocess.run(
         [*manage, "seed_demo", "--once"], cwd=SERVER, env={**env, "SPOOL_SYNCHRONOUS": "NORMAL"}, check=True
