@@ -29,7 +29,7 @@ from analytics.registry import (
 from analytics.tiers import ORG_DISTINCT_STATES, org_rollup_table, rollup_table
 from store.client import get_client
 from store.sql import ID_FILTERS as SQL_ID_FILTERS
-from store.sql import ORG_FILTER, load_sql
+from store.sql import ORG_FILTER, scoped_sql
 
 ID_FILTERS = tuple(name for _column, _lift, name in SQL_ID_FILTERS)
 
@@ -75,9 +75,12 @@ class Rows(list):
 METRIC_COLUMNS = "metric_columns"
 
 
+def _sql(name: str, params: dict[str, Any], metrics: tuple[str, ...] = ()) -> str:
+    return _with_metrics(scoped_sql(f"queries/analytics/{name}.sql", params), metrics)
+
+
 @functools.cache
-def _sql(name: str, metrics: tuple[str, ...] = ()) -> str:
-    sql = load_sql(f"queries/analytics/{name}.sql")
+def _with_metrics(sql: str, metrics: tuple[str, ...]) -> str:
     if metrics:
         aggregates = [metric_sql.metric(key, org_tier=True) for key in metrics]
         columns = ",\n    ".join(f"{aggregate} AS m{k}" for k, aggregate in enumerate(aggregates))
@@ -88,7 +91,7 @@ def _sql(name: str, metrics: tuple[str, ...] = ()) -> str:
 def _rows(name: str, params: dict[str, Any]) -> Rows:
     params = dict(params)
     metrics = params.pop(METRIC_COLUMNS, ())
-    result = get_client().query(_sql(name, metrics), parameters=params)
+    result = get_client().query(_sql(name, params, metrics), parameters=params)
     rows = Rows(result.result_rows)
     rows.column = {column: k for k, column in enumerate(result.column_names)}
     return rows

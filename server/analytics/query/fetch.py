@@ -24,7 +24,7 @@ from analytics.selectors import Scope
 from analytics.tiers import finest, rollup_table
 from store.client import get_client
 from store.schema import event_rollup_rows
-from store.sql import load_sql, scope_conditions
+from store.sql import load_sql, scope_conditions, scoped_sql
 
 ID_COLUMNS: tuple[str, ...] = ("org_id", "project_id", "task_id", "job_id", "user_id")
 # The columns of a sums row (sums_rollup.sql, sums_raw.sql), by name; the positions below are
@@ -234,7 +234,7 @@ class Fetcher:
 
     def _query(self, name: str, params: dict[str, Any]) -> list[tuple]:
         self.queries += 1
-        sql = _SUMS_RAW if name == "sums_raw" else load_sql(f"queries/query_api/{name}.sql")
+        sql = _SUMS_RAW if name == "sums_raw" else scoped_sql(f"queries/query_api/{name}.sql", params)
         result = get_client().query(sql, parameters=params)
         if name in _SUMS_READS and result.column_names and tuple(result.column_names) != SUMS_COLUMNS:
             raise RuntimeError(f"{name}.sql returns {result.column_names}, not {SUMS_COLUMNS}")
