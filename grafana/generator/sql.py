@@ -1,6 +1,6 @@
 """SQL building blocks of the dashboards: variable filters, names beside ids, and metric/KPI
-expressions generated from the registry (server/analytics/registry.py), which alone defines what
-a number means.
+expressions compiled from the registry (server/analytics/registry.py, which alone defines what a
+number means) by the API's own compiler, server/analytics/metric_sql.py.
 
 Rules every query follows (tests/test_grafana_dashboards.py checks them):
 - every read of `events` or a rollup is its own SELECT whose WHERE holds the organization filter
