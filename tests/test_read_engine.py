@@ -10,9 +10,9 @@ import pytest
 from analytics.formulas import compile_condition, compile_formula
 from analytics.grid import MONTHLY, Grid
 from analytics.query.timegrid import grid_table, make_grid
-from analytics.registry import KPIS
+from analytics.registry import ALL_METRICS, KPIS
 from analytics.selectors import Scope
-from analytics.tiers import org_rollup_table, rollup_table, sums_table
+from analytics.tiers import org_rollup_table, org_tier_of, rollup_table, sums_table
 from analytics.times import parse_instant
 from store.schema import ORG_SCOPED_TABLES
 from store.sql import load_sql, scoped_sql
@@ -70,6 +70,51 @@ def test_one_tier_choice_for_every_reader():
     assert grid_table(make_grid(start, start + 60 * DAY, "month")) == "rollup_1d"
     assert {"events", "rollup_1h", "rollup_org_1h", "rollup_org_1d"} <= set(ORG_SCOPED_TABLES)
     assert "object_names" not in ORG_SCOPED_TABLES
+    assert org_tier_of("rollup_1h") == "rollup_org_1h" and org_tier_of("rollup_1d") == "rollup_org_1d"
+    assert org_tier_of("rollup_5m") is None and org_tier_of("events") is None
+
+
+@pytest.mark.parametrize("org_ids", [None, (1,), (2, 1)], ids=["all", "one org", "two orgs"])
+@pytest.mark.parametrize(("granularity", "timed"), [("hour", True), ("day", True), ("day", False)])
+def test_query_api_sums_from_an_organization_tier_equal_the_full_tier(
+    clickhouse, monkeypatch, org_ids, granularity, timed
+):
+    """A query API read that keeps no id column but org_id, for a scope of organizations only,
+    reads an organization tier: the same rows as the full tier's (events without an organization
+    included for a superuser)."""
+    import random
+    from datetime import timedelta
+
+    from analytics.query import fetch
+    from test_analytics_support import insert_events, random_events
+
+    start = datetime(2026, 11, 2, tzinfo=UTC)
+    insert_events(clickhouse, random_events(random.Random(7), 3000, start, timedelta(days=2)))
+    t0 = int(start.timestamp())
+    grid = make_grid(t0, t0 + 2 * DAY, granularity)
+    registry_metrics = [ALL_METRICS[name] for name in ("events", "working_time_ms", "jobs_completed")]
+
+    def read(dims: tuple[str, ...]) -> tuple[list[str], list[tuple]]:
+        fetcher = fetch.Fetcher(Scope(org_ids=org_ids))
+        tables: list[str] = []
+        original = fetcher._query
+
+        def spy(name, params):
+            tables.append(params["table"])
+            return original(name, params)
+
+        monkeypatch.setattr(fetcher, "_query", spy)
+        shape = fetch.Shape(grid, timed, dims)
+        fetcher.want(shape, registry_metrics)
+        return tables, sorted(fetcher.sums(shape))
+
+    org_tables, org_rows = read(("org_id",))
+    assert org_tables == [org_tier_of(grid_table(grid) if timed else rollup_table(t0, t0 + 2 * DAY))]
+    assert org_rows
+    monkeypatch.setattr(fetch, "org_tier_of", lambda table: None)
+    full_tables, full_rows = read(("org_id",))
+    assert full_tables == [grid_table(grid) if timed else "rollup_1d"]
+    assert org_rows == full_rows
 
 
 def test_one_grid_weeks_on_mondays_and_calendar_months():

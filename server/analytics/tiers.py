@@ -16,6 +16,7 @@ RAW_TABLE = "events"
 # Coarsest first, from the schema's definitions (bucket seconds, table name).
 TIERS: tuple[tuple[int, str], ...] = tuple(sorted(ROLLUP_TABLES.items(), reverse=True))
 ORG_TIERS: tuple[tuple[int, str], ...] = tuple(sorted(ORG_ROLLUP_TABLES.items(), reverse=True))
+ORG_TIER_NAMES: frozenset[str] = frozenset(ORG_ROLLUP_TABLES.values())
 # The dimensions an organization tier keeps a uniqExact state of, and that state's column.
 ORG_DISTINCT_STATES = {"user_id": "users", "job_id": "jobs"}
 FINEST_FIRST: tuple[str, ...] = (RAW_TABLE, *(table for _, table in reversed(TIERS)))
@@ -40,6 +41,13 @@ def rollup_table(*bounds: int) -> str:
 def org_rollup_table(*bounds: int) -> str | None:
     """The coarsest organization tier whose buckets tile every bound, or None (5-minute bounds)."""
     return _coarsest(ORG_TIERS, bounds)
+
+
+def org_tier_of(table: str) -> str | None:
+    """The organization tier with the same buckets as the full tier `table` (rollup_1h ->
+    rollup_org_1h), or None (rollup_5m, events): for a read that keeps no id column but org_id."""
+    seconds = next((s for s, name in TIERS if name == table), None)
+    return ORG_ROLLUP_TABLES.get(seconds) if seconds is not None else None
 
 
 def sums_table(*bounds: int) -> str:

@@ -5,7 +5,8 @@ rows into registry metric values (with the registry's own match rules, as analyt
 Reads of grouped sums are planned before they run: every measure of a request first declares
 what it needs (`want`: a grid, timed or not, which id columns, which metrics); reads of the same
 shape are merged into one query over the union of their metric keys, then run once (`sums`).
-A 10-measure query typically needs 3 or 4 queries, not 10.
+A 10-measure query typically needs 3 or 4 queries, not 10. A read that keeps no id column but
+org_id, for a scope of organizations only, reads the organization tier of the same buckets.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from analytics.grid import Grid
 from analytics.query.timegrid import grid_table, is_raw
 from analytics.registry import ALL_SCOPES, DistinctMetric, Metric, status_key
 from analytics.selectors import Scope
-from analytics.tiers import finest, rollup_table
+from analytics.tiers import ORG_TIER_NAMES, finest, org_tier_of, rollup_table
 from store.client import get_client
 from store.schema import event_rollup_rows
 from store.sql import load_sql, scope_conditions, scoped_sql
@@ -212,6 +213,11 @@ class Fetcher:
         if is_raw(grid):
             return self._query("sums_raw", params)
         params["table"] = wanted.table
+        org_table = org_tier_of(wanted.table)
+        if org_table is not None and self.scope.by_organization_only and set(shape.dims) <= {"org_id"}:
+            # The same sums from the organization tier (~60 times fewer rows): a 30-day read of
+            # one organization ~1.5-2x faster (bench/query_latency.py).
+            params["table"] = org_table
         return self._query("sums_rollup", params)
 
     # --- reads of raw events ---------------------------------------------------------------------
@@ -234,7 +240,11 @@ class Fetcher:
 
     def _query(self, name: str, params: dict[str, Any]) -> list[tuple]:
         self.queries += 1
-        sql = _SUMS_RAW if name == "sums_raw" else scoped_sql(f"queries/query_api/{name}.sql", params)
+        if name == "sums_raw":
+            sql = _SUMS_RAW
+        else:  # an organization tier has no project .. user columns: its own file
+            file = "sums_org_rollup" if name == "sums_rollup" and params["table"] in ORG_TIER_NAMES else name
+            sql = scoped_sql(f"queries/query_api/{file}.sql", params)
         result = get_client().query(sql, parameters=params)
         if name in _SUMS_READS and result.column_names and tuple(result.column_names) != SUMS_COLUMNS:
             raise RuntimeError(f"{name}.sql returns {result.column_names}, not {SUMS_COLUMNS}")
