@@ -149,6 +149,8 @@ CACHES = {
     "axes": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "axes"},
 }
 AXES_CACHE = "axes"
+# No start-up banner: a management command that fails must say so in its one line on stderr.
+AXES_VERBOSE = False
 SILENCED_SYSTEM_CHECKS = ["axes.W001"]  # the per-process cache above is deliberate
 
 # --- Content-Security-Policy (django-csp) --------------------------------------------------
