@@ -417,10 +417,11 @@ def test_org_context_by_header_and_query_param(world):
 
 def test_org_context_errors_name_the_header_or_param(world):
     alice = world.client("alice")
+    # An unknown organization answers as one the caller is not a member of (tests/test_identity_leaks.py).
     response = client_for(world.users["alice"], Organization(slug="ghost")).get("/api/projects")
-    assert response.status_code == 404 and "X-Organization" in response.json()
+    assert response.status_code == 403 and "X-Organization" in response.json()
     response = alice.get("/api/projects?org=ghost")
-    assert response.status_code == 404 and "org" in response.json()
+    assert response.status_code == 403 and "org" in response.json()
     response = world.client("alice", world.globex).get("/api/projects")
     assert response.status_code == 403 and "X-Organization" in response.json()
     response = alice.get("/api/projects?org=globex")

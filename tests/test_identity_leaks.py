@@ -60,3 +60,36 @@ def test_the_users_api_does_not_confirm_foreign_accounts(world):
     wendy = world.client("wendy")
     assert wendy.get(f"/api/users/{world.users['bob'].pk}").status_code == 404
     assert wendy.get("/api/users/987654").status_code == 404
+
+
+def test_naming_a_foreign_or_missing_organization_answers_alike(world):
+    """A non-member learns neither that an organization exists nor its slug from an id."""
+    alice = world.client("alice")
+    globex = world.globex
+    for name, url in (
+        ("X-Organization", None),
+        ("org", "/api/projects?org={slug}"),
+        ("org_id", "/api/projects?org_id={id}"),
+        ("org_id", "/api/events/export?org_id={id}"),
+    ):
+        answers = {}
+        for key, slug, org_id in (("globex", globex.slug, globex.pk), ("missing", "nosuch", 987_654)):
+            if url is None:
+                client = world.client("alice")
+                client.credentials(HTTP_X_ORGANIZATION=slug)
+                response = client.get("/api/projects")
+            else:
+                path = url.format(slug=slug, id=org_id)
+                call = alice.post if "export" in path else alice.get
+                response = call(path)
+            assert response.status_code == 403, (name, key, response.content)
+            names_nobody(response, "Globex")
+            if name == "org_id":
+                names_nobody(response, "globex")
+            given = slug if name != "org_id" else str(org_id)
+            answers[key] = response.json()[name][0].replace(given, "<given>")
+        assert answers["globex"] == answers["missing"], (name, answers)
+    # A superuser sees every organization: a missing one is still a 404 for them.
+    root = world.client("root")
+    assert root.get("/api/projects?org=nosuch").status_code == 404
+    assert root.get("/api/projects?org_id=987654").status_code == 404

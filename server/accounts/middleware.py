@@ -65,6 +65,7 @@ def resolve_organization(request: HttpRequest) -> None:
             error = ("not_found", f"Organization {slug!r} does not exist.")
     request.organization = organization  # type: ignore[attr-defined]
     request.organization_slug = slug  # type: ignore[attr-defined]
+    request.organization_given = repr(slug)  # type: ignore[attr-defined]
     request.organization_source = (ORG_HEADER if header else ORG_QUERY_PARAM) if slug else None  # type: ignore[attr-defined]
     request.organization_error = error  # type: ignore[attr-defined]
 
@@ -88,7 +89,9 @@ def resolve_org_id(request: HttpRequest) -> None:
             request.organization = organization  # type: ignore[attr-defined]
             request.organization_slug = organization.slug  # type: ignore[attr-defined]
             request.organization_source = ORG_ID_QUERY_PARAM  # type: ignore[attr-defined]
+            request.organization_given = raw  # type: ignore[attr-defined]
             return
         error = ("not_found", f"Organization {raw} does not exist.")
     request.organization_source = ORG_ID_QUERY_PARAM  # type: ignore[attr-defined]
+    request.organization_given = raw  # type: ignore[attr-defined]
     request.organization_error = error  # type: ignore[attr-defined]

@@ -35,13 +35,18 @@ class OrganizationContext(permissions.BasePermission):
 def check_organization_context(request: Any) -> None:
     source = getattr(request, "organization_source", None)
     error = getattr(request, "organization_error", None)
+    user = getattr(request, "user", None)
+    # A non-member is told the same about an organization that exists and one that does not,
+    # naming only what they gave (an id never answers with the slug): nothing about others leaks.
+    not_a_member = exceptions.PermissionDenied(
+        {source: [f"You are not a member of organization {getattr(request, 'organization_given', '')}."]}
+    )
     if error is not None:
         kind, message = error
         if kind == "not_found":
-            raise exceptions.NotFound({source: [message]})
+            raise exceptions.NotFound({source: [message]}) if is_superuser(user) else not_a_member
         raise exceptions.ValidationError({source: [message]})
     organization = getattr(request, "organization", None)
-    user = getattr(request, "user", None)
     if organization is None or user is None or not user.is_authenticated:
         return
     if is_superuser(user):
@@ -52,9 +57,7 @@ def check_organization_context(request: Any) -> None:
         return
     # Not the user's organization: events of this request must not be attributed to it.
     getattr(request, "_request", request).organization = None
-    raise exceptions.PermissionDenied(
-        {source: [f"You are not a member of organization {organization.slug!r}."]}
-    )
+    raise not_a_member
 
 
 # --- organizations ------------------------------------------------------------------------------
