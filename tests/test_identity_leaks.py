@@ -93,3 +93,20 @@ def test_naming_a_foreign_or_missing_organization_answers_alike(world):
     root = world.client("root")
     assert root.get("/api/projects?org=nosuch").status_code == 404
     assert root.get("/api/projects?org_id=987654").status_code == 404
+
+
+def test_dataloop_routes_show_a_colleagues_email_to_nobody_but_them(world):
+    """dtlpy's `creator` is an e-mail; /api/users keeps colleagues' e-mails private, so must it."""
+    alice = world.acme_client("alice")
+    tree = make_project_tree(alice)
+    urls = ("/api/projects/P/name", f"/api/datasets/{tree['task']['id']}")
+
+    def creators(client) -> set[str]:
+        found = {ok(client.get(urls[0]))[0]["creator"], ok(client.get(urls[1]))["creator"]}
+        query = ok(client.post("/api/datasets/query", {}))
+        return found | {item["creator"] for item in query["items"]}
+
+    for colleague in ("wendy", "mia"):
+        assert creators(world.acme_client(colleague)) == {"alice"}
+    assert creators(alice) == {"alice@example.com"}
+    assert creators(world.client("root", world.acme)) == {"alice@example.com"}

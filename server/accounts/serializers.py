@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from accounts.api import ID_MAX
 from accounts.models import AccessToken, Invitation, Membership, Organization, Role
-from accounts.visibility import is_superuser, visible_users
+from accounts.visibility import may_see_account_details, visible_users
 
 User = get_user_model()
 
@@ -103,7 +103,7 @@ class UserSerializer(serializers.ModelSerializer):
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)
         viewer = self.context.get("viewer") or getattr(self.context.get("request"), "user", None)
-        if viewer is None or (viewer.pk != instance.pk and not is_superuser(viewer)):
+        if not may_see_account_details(viewer, instance):
             # Other people's e-mail addresses and account details are private.
             for name in ("email", "last_login"):
                 data.pop(name, None)

@@ -124,6 +124,12 @@ def visible_users(user: Any, organization: Organization | None = None) -> QueryS
     ).distinct()
 
 
+def may_see_account_details(viewer: Any, user: Any) -> bool:
+    """May `viewer` read `user`'s e-mail address and sign-in details? Only their own, and
+    superusers everybody's: colleagues see a username, never an address."""
+    return _is_authenticated(viewer) and (viewer.pk == user.pk or bool(viewer.is_superuser))
+
+
 def has_analytics_access(user: Any) -> bool:
     """May `user` open Grafana (the compose deployment's /analytics)? Grafana cannot limit rows to
     an organization or a person, so only those who see every row on every other surface may

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import ID_MAX, DomainViewMixin
+from accounts.visibility import may_see_account_details
 from annotation.models import Project, Task
 from annotation.scoping import scoped
 
@@ -36,21 +37,24 @@ def dataloop_time(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _person(user: Any) -> str | None:
-    # Dataloop names people by e-mail; users without one by their username.
-    return None if user is None else (user.email or user.username)
+def _person(user: Any, viewer: Any) -> str | None:
+    # Dataloop names people by e-mail; by their username when they have none or when the address
+    # is private to the caller (accounts.visibility, as on /api/users).
+    if user is None:
+        return None
+    return (user.email if may_see_account_details(viewer, user) else "") or user.username
 
 
 def _id(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
-def project_json(project: Project) -> dict[str, Any]:
+def project_json(project: Project, viewer: Any) -> dict[str, Any]:
     return {
         "id": str(project.pk),
         "name": project.name,
         "org": _id(project.organization_id),
-        "creator": _person(project.owner),
+        "creator": _person(project.owner, viewer),
         "createdAt": dataloop_time(project.created_date),
         "updatedAt": dataloop_time(project.updated_date),
         "archived": False,
@@ -58,13 +62,13 @@ def project_json(project: Project) -> dict[str, Any]:
     }
 
 
-def dataset_json(task: Task) -> dict[str, Any]:
+def dataset_json(task: Task, viewer: Any) -> dict[str, Any]:
     return {
         "id": str(task.pk),
         "name": task.name,
         "projects": [str(task.project_id)] if task.project_id is not None else [],
         "org": _id(task.organization_id),
-        "creator": _person(task.owner),
+        "creator": _person(task.owner, viewer),
         "createdAt": dataloop_time(task.created_date),
         "updatedAt": dataloop_time(task.updated_date),
         "itemsCount": task.jobs_count,
@@ -127,7 +131,7 @@ class ProjectsByNameView(DomainViewMixin, APIView):
     )
     def get(self, request: Request, name: str) -> Response:
         projects = scoped(request, Project, Project.objects.select_related("owner")).filter(name=name)
-        found = [project_json(p) for p in projects.order_by("id")]
+        found = [project_json(p, request.user) for p in projects.order_by("id")]
         if not found:
             raise exceptions.NotFound(f"No project named {name!r}.")
         return Response(found)
@@ -169,7 +173,7 @@ class DatasetsQueryView(DomainViewMixin, APIView):
         page = _page_number(body.get("page"), "page", 0, 1_000_000, 0)
         size = _page_number(body.get("pageSize"), "pageSize", 1, MAX_PAGE_SIZE, MAX_PAGE_SIZE)
         total = queryset.count()
-        items = [dataset_json(task) for task in queryset[page * size : (page + 1) * size]]
+        items = [dataset_json(task, request.user) for task in queryset[page * size : (page + 1) * size]]
         return Response(
             {
                 "items": items,
@@ -191,7 +195,7 @@ class DatasetView(DomainViewMixin, APIView):
         task = _tasks(request).filter(pk=int(pk)).first() if 0 < int(pk) <= ID_MAX else None
         if task is None:
             raise exceptions.NotFound()
-        return Response(dataset_json(task))
+        return Response(dataset_json(task, request.user))
 
 
 urlpatterns = [
