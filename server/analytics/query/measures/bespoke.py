@@ -19,6 +19,7 @@ from analytics.query.fetch import (
     tuple_key,
 )
 from analytics.query.measures.base import Ctx, Measure, metric, param_error
+from analytics.query.request import DIMENSIONS
 from analytics.query.timegrid import iso
 from analytics.registry import (
     DISTINCT_METRICS,
@@ -110,17 +111,9 @@ class JobDurationHistogram(Measure):
         return out
 
 
-GROUP_BY_FIELDS: dict[str, str | None] = {
-    "orgId": "org_id",
-    "projectId": "project_id",
-    "taskId": "task_id",
-    "datasetId": "task_id",
-    "jobId": "job_id",
-    "assignmentId": "job_id",
-    "itemId": "job_id",
-    "userId": "user_id",
-    "time": None,
-}
+# The context dimensions, plus the job as Dataloop's item (a record per job is what grouping by
+# item can mean here; as a context filter itemId is refused) and the time bucket.
+GROUP_BY_FIELDS: dict[str, str | None] = {**DIMENSIONS, "itemId": "job_id", "time": None}
 
 
 @dataclass
