@@ -22,26 +22,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from events_ingest import Api, free_port, start_server
+from events_ingest import Api, free_port, sign_up, start_server
 
 TOKEN_PATH = "/api/users/self"
-
-
-def prepare(port: int) -> str:
-    """A user and an API token, through the API."""
-    anonymous = Api(port, {})
-    status, _ = anonymous.call(
-        "POST",
-        "/api/auth/register",
-        {"username": "bench", "password": "bench-pass-1", "email": "b@example.com"},
-    )
-    assert status == 201, status
-    basic = base64.b64encode(b"bench:bench-pass-1").decode()
-    status, token = Api(port, {"Authorization": f"Basic {basic}"}).call(
-        "POST", "/api/auth/tokens", {"name": "b"}
-    )
-    assert status == 201, token
-    return token["key"]
 
 
 def token_latencies(port: int, key: str, *, until: float | None = None, count: int = 0) -> list[float]:
@@ -92,7 +75,7 @@ def measure(throttled: bool, seconds: float, clients: int, nice: int) -> dict:
         os.environ["AUTH_THROTTLING_ENABLED"] = "true" if throttled else "false"
         server = start_server(Path(tmp), port)
         try:
-            key = prepare(port)
+            key = sign_up(port)
             token_latencies(port, key, count=50)  # warm up
             idle = token_latencies(port, key, count=300)
             until = time.monotonic() + seconds

@@ -96,8 +96,8 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen:
     raise SystemExit("server did not start: " + (data_dir / "server.log").read_text()[-2000:])
 
 
-def prepare(port: int) -> tuple[str, int]:
-    """A user with a token, an organization and a job, through the API."""
+def sign_up(port: int) -> str:
+    """A user signed up through the API (the server runs with REGISTRATION_OPEN) and an API key."""
     anonymous = Api(port, {})
     status, _ = anonymous.call(
         "POST",
@@ -106,17 +106,24 @@ def prepare(port: int) -> tuple[str, int]:
     )
     assert status == 201, status
     basic = base64.b64encode(b"bench:bench-pass-1").decode()
-    api = Api(port, {"Authorization": f"Basic {basic}"})
-    status, token = api.call("POST", "/api/auth/tokens", {"name": "bench"})
+    status, token = Api(port, {"Authorization": f"Basic {basic}"}).call(
+        "POST", "/api/auth/tokens", {"name": "bench"}
+    )
     assert status == 201, token
-    api = Api(port, {"Authorization": f"Token {token['key']}"})
+    return token["key"]
+
+
+def prepare(port: int) -> tuple[str, int]:
+    """A user with a token, an organization and a job, through the API."""
+    key = sign_up(port)
+    api = Api(port, {"Authorization": f"Token {key}"})
     assert api.call("POST", "/api/organizations", {"slug": "bench", "name": "Bench"})[0] == 201
     api.headers["X-Organization"] = "bench"
     status, project = api.call("POST", "/api/projects", {"name": "P", "labels": [{"name": "car"}]})
     status, task = api.call("POST", "/api/tasks", {"name": "T", "project_id": project["id"]})
     status, job = api.call("POST", "/api/jobs", {"task_id": task["id"]})
     assert status == 201, job
-    return token["key"], job["id"]
+    return key, job["id"]
 
 
 def bodies(job_id: int, batch: int, requests: int, client: int) -> list[bytes]:
